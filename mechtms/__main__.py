@@ -1,0 +1,3 @@
+from mechtms.cli import main
+
+main()
