@@ -1,0 +1,143 @@
+"""The libroadrunner boundary: change order, closed forms in units of the tolerance, courses.
+
+Closed forms (STYLE.md §5, after scipy's test_ivp): e = |y - y_true| / (atol + rtol |y_true|).
+CVODE controls the *local* error; the global error grows with the number of steps. Measured
+here on X' = -0.5 X over 5 time constants: max e = 5-31 for rtol 1e-6..1e-10 (atol = rtol/100
+or rtol/1e4), e < 0.01 within the first time constant. So: e < 5 within one time constant,
+e < 50 over the whole run.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mechtms import ode, protocols
+
+DATA = Path(__file__).parent / "data" / "models"
+
+
+@pytest.fixture(autouse=True)
+def fixture_models(monkeypatch):
+    monkeypatch.setenv("MECHTMS_MODELS_DIR", str(DATA))
+    from mechtms import models
+
+    models.clear_cache()
+    yield
+    models.clear_cache()
+
+
+def err_units(y, y_true, rtol, atol):
+    return np.max(np.abs(y - y_true) / (atol + rtol * np.abs(y_true)))
+
+
+def test_first_order_decay_matches_closed_form():
+    rtol, atol = 1e-8, 1e-10
+    ds = ode.simulate_model("closed_forms", t_end=10, points=101, rtol=rtol, atol=atol)
+    t = ds.time.values
+    e = np.abs(ds.X.values - np.exp(-0.5 * t)) / (atol + rtol * np.exp(-0.5 * t))
+    assert e[t <= 2].max() < 5
+    assert e.max() < 50
+
+
+def test_two_state_kinase_steady_state():
+    rtol, atol = 1e-8, 1e-10
+    ds = ode.simulate_model("closed_forms", changes={"ka": 3.0, "kd": 0.5}, t_end=40, points=5, rtol=rtol, atol=atol)
+    assert err_units(ds.Kp.values[-1], 3.0 / 3.5, rtol, atol) < 5
+
+
+def test_change_order_keeps_parameters_and_initial_values():
+    # Trap (roadrunner.md): setting init(X) after a parameter reverts the parameter.
+    ds = ode.simulate_model("closed_forms", changes={"k": 2.0, "X": 3.0}, t_end=1, points=11)
+    np.testing.assert_allclose(ds.X.values, 3.0 * np.exp(-2.0 * ds.time.values), rtol=1e-6)
+    rr = __import__("mechtms").load_model("closed_forms")
+    assert rr["X2"] == pytest.approx(4.0)  # initial assignment re-evaluated with k = 2
+
+
+def test_runs_do_not_leak_changes():
+    ode.simulate_model("closed_forms", changes={"k": 5.0}, t_end=1, points=3)
+    ds = ode.simulate_model("closed_forms", t_end=1, points=3)
+    assert ds.X.values[-1] == pytest.approx(np.exp(-0.5), rel=1e-6)
+
+
+def test_units_and_provenance():
+    ds = ode.simulate_model("closed_forms", t_end=1, points=3)
+    assert ds.X.attrs["units"] == "uM" and ds.signal.attrs["units"] == "dimensionless"
+    assert ds.time.attrs["units"] == "hour" and "day" in ds.coords
+    for key in ("mechtms_version", "model", "sbml_sha256", "roadrunner_version", "rtol", "atol"):
+        assert key in ds.attrs
+    assert len(ds.attrs["sbml_sha256"]) == 64
+
+
+def test_netcdf_round_trip(tmp_path):
+    import xarray as xr
+
+    ds = ode.simulate_model("closed_forms", changes={"k": 1.0}, t_end=2, points=5)
+    ds.to_netcdf(tmp_path / "r.nc", engine="h5netcdf")
+    back = xr.load_dataset(tmp_path / "r.nc", engine="h5netcdf")
+    xr.testing.assert_identical(ds, back)
+
+
+def test_course_sessions_are_events_with_closed_form():
+    rtol, atol = 1e-8, 1e-10
+    c = protocols.course(protocols.itbs(600), days=3, start_day=1, clock_h=9)
+    ds = ode.simulate_model("closed_forms", course=c, session_doses=[1.0, 2.0, 0.5], rtol=rtol, atol=atol,
+                            points=4 * 24 * 4 + 1)
+    t = ds.time.values
+    starts, doses = [33.0, 57.0, 81.0], [1.0, 2.0, 0.5]
+    expected = sum(d * np.exp(-(t - s) / 3.0) * (t >= s) for s, d in zip(starts, doses))
+    # away from the jump instants, where output sampling cannot resolve the discontinuity
+    mask = np.all([np.abs(t - s) > 1e-9 for s in starts], axis=0)
+    assert err_units(ds.signal.values[mask], expected[mask], rtol, atol) < 50
+    assert ds.time.values[-1] == 4 * 24  # default t_end: end of the last course day
+
+
+def test_session_at_time_zero_is_not_lost():
+    c = protocols.course(protocols.itbs(600), days=1, start_day=0, clock_h=0)
+    ds = ode.simulate_model("closed_forms", course=c, t_end=3, points=4)
+    assert ds.signal.values[1] == pytest.approx(np.exp(-1 / 3), rel=1e-6)
+
+
+def test_sham_course_delivers_zero_dose():
+    c = protocols.course(protocols.itbs(600).as_sham(), days=3)
+    ds = ode.simulate_model("closed_forms", course=c)
+    assert np.all(ds.signal.values == 0)
+
+
+def test_unknown_names_suggest_close_matches():
+    with pytest.raises(KeyError, match=r"unknown parameter or species of closed_forms 'kaa'. Did you mean 'ka'"):
+        ode.simulate_model("closed_forms", changes={"kaa": 1}, t_end=1)
+    with pytest.raises(KeyError, match=r"unknown model 'closed_form'. Did you mean 'closed_forms'"):
+        ode.simulate_model("closed_form", t_end=1)
+    with pytest.raises(KeyError, match=r"unknown variable of closed_forms 'Kpp'"):
+        ode.simulate_model("closed_forms", t_end=1, selections=["Kpp"])
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match=r"give t_end \(in hours\) or a course"):
+        ode.simulate_model("closed_forms")
+    with pytest.raises(ValueError, match=r"t_end must be > 0, got -1"):
+        ode.simulate_model("closed_forms", t_end=-1)
+    with pytest.raises(ValueError, match=r"changes\['k'\] must be finite, got nan"):
+        ode.simulate_model("closed_forms", t_end=1, changes={"k": float("nan")})
+    c = protocols.course(protocols.itbs(600), days=3)
+    with pytest.raises(ValueError, match=r"session_doses has 2 values but the course has 3 sessions"):
+        ode.simulate_model("closed_forms", course=c, session_doses=[1, 2])
+
+
+def test_model_info_reads_header():
+    from mechtms import models
+
+    info = models.model_info("closed_forms")
+    assert info.time_unit == "hour" and info.outputs == ("X", "Kp", "signal")
+    assert info.session_input == "signal" and info.session_mode == "add"
+    assert models.list_models() == ["closed_forms"]
+
+
+def test_init_changes_do_not_survive_into_the_next_run():
+    # init() values survive resetAll() in libroadrunner (roadrunner.md): apply_changes restores them.
+    ode.simulate_model("closed_forms", changes={"k": 2.0, "X": 5.0, "ka": 9.0}, t_end=1, points=3)
+    ds = ode.simulate_model("closed_forms", changes={"kd": 3.0}, t_end=1, points=3)
+    assert ds.X.values[0] == 1.0 and ds.X.values[-1] == pytest.approx(np.exp(-0.5), rel=1e-6)
+    rr = __import__("mechtms").load_model("closed_forms")
+    assert (rr["k"], rr["ka"], rr["kd"]) == (0.5, 2.0, 3.0)
