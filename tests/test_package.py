@@ -13,8 +13,9 @@ def test_import_is_light():
 
 
 def test_unknown_attribute():
-    import mechtms
     import pytest
+
+    import mechtms
 
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         mechtms.nope  # noqa: B018
