@@ -5,7 +5,8 @@ Changes are applied in one fixed order, in :func:`apply_changes`
 
 1. the names changed by the previous run are restored to the model file's values;
 2. every change, species or parameter, is written as an initial value ``init(name)``;
-3. ``resetAll()`` — time, state and events back to t = 0 from those initial values;
+3. ``resetAll()`` — time, state and events back to t = 0 from those initial values
+   (with a 1e-9 flush step for models with events, see :func:`apply_changes`);
 4. the time-course selections are set.
 
 A treatment course becomes SBML events in the model: session ``k`` is an event at
@@ -34,6 +35,15 @@ def settable_names(rr) -> dict[str, str]:
     names = {s: "species" for s in list(m.getFloatingSpeciesIds()) + list(m.getBoundarySpeciesIds())}
     names.update({p: "parameter" for p in m.getGlobalParameterIds()})
     names.update({c: "compartment" for c in m.getCompartmentIds()})
+    return names
+
+
+def state_names(rr) -> list[str]:
+    """Variables that carry the model's state: floating species and rate-rule variables."""
+    m = rr.model
+    names = list(m.getFloatingSpeciesIds())
+    rate_rules = set(rr.getRateRuleIds()) if hasattr(rr, "getRateRuleIds") else set()
+    names += [p for p in m.getGlobalParameterIds() if p in rate_rules and p not in names]
     return names
 
 
@@ -81,6 +91,13 @@ def apply_changes(rr, changes: Mapping[str, float] | None = None, *, model: str 
         rr.setValue(f"init({name})", value)
     rr.mechtms_touched = set(wanted)
     rr.resetAll()
+    if rr.model.getNumEvents():
+        # libroadrunner 2.11 keeps event-trigger state across resetAll(): after a run that
+        # started at t > 0, the next run can fire an event spuriously at its start
+        # (reproduced in tests/test_ode.py). A 1e-9 step from t = 0 resynchronises the
+        # trigger state; resetAll() then undoes the step.
+        rr.simulate(0.0, 1e-9, 2)
+        rr.resetAll()
 
 
 def course_events(n_sessions: int, target: str, mode: str = "add") -> str:
@@ -133,7 +150,8 @@ def simulate_model(model: str, course=None, changes: Mapping[str, float] | None 
                    t_end: float | None = None, points: int | None = None, *,
                    selections: Sequence[str] | None = None, session_doses=None,
                    t_start: float = 0.0, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
-                   max_steps: int = 100_000):
+                   max_steps: int = 100_000, initial_state: Mapping[str, float] | None = None,
+                   sessions: Sequence[int] | None = None):
     """Simulate a model of ``models/``, optionally under a treatment course.
 
     Parameters
@@ -155,6 +173,13 @@ def simulate_model(model: str, course=None, changes: Mapping[str, float] | None 
         Dose of each session (default 1 per delivered session, 0 for a sham).
     rtol, atol : float
         CVODE tolerances.
+    initial_state : mapping, optional
+        State to start from (e.g. ``json.loads(ds.attrs["final_state"])`` of a previous
+        run), applied after ``changes``. Together with ``t_start`` and ``sessions`` this
+        continues a run piece by piece.
+    sessions : sequence of int, optional
+        Deliver only these sessions of the course (the others get dose 0 and are placed
+        after ``t_end`` so they never fire).
 
     Returns
     -------
@@ -175,10 +200,19 @@ def simulate_model(model: str, course=None, changes: Mapping[str, float] | None 
                              f"{[m for m in _models_with_session_input()]}")
         extra = course_events(course.n_sessions, info.session_input, info.session_mode)
         course_kw = course_changes(course, info, session_doses)
+        if sessions is not None:
+            keep = {int(k) for k in sessions}
+            unknown = sorted(keep - set(range(course.n_sessions)))
+            if unknown:
+                raise ValueError(f"sessions {unknown} not in the course (0..{course.n_sessions - 1})")
+            for k in set(range(course.n_sessions)) - keep:
+                _retire_session(course_kw, k)
+        if t_start > 0:
+            _retire_past_sessions(course_kw, course.n_sessions, float(t_start), model)
         if t_end is None:
             t_end = (course.end_day + 1) * 24.0 / info.hours_per_time_unit
-    elif session_doses is not None:
-        raise ValueError("session_doses needs a course")
+    elif session_doses is not None or sessions is not None:
+        raise ValueError("session_doses and sessions need a course")
     if t_end is None:
         raise ValueError(f"give t_end (in {info.time_unit}s) or a course")
     t_end = _checks.finite_number("t_end", t_end, low=t_start, low_open=True)
@@ -190,7 +224,7 @@ def simulate_model(model: str, course=None, changes: Mapping[str, float] | None 
     atol = _checks.finite_number("atol", atol, low=0, low_open=True)
 
     rr = load_model(model, extra_antimony=extra)
-    all_changes = {**course_kw, **dict(changes or {})}
+    all_changes = {**course_kw, **dict(changes or {}), **dict(initial_state or {})}
     apply_changes(rr, all_changes, model=model)
     integrator = rr.getIntegrator()
     integrator.setValue("relative_tolerance", rtol)
@@ -211,6 +245,7 @@ def simulate_model(model: str, course=None, changes: Mapping[str, float] | None 
         raise RuntimeError(f"{model}: integration failed: {exc}") from exc
     data = np.asarray(result)
     names = [c.strip("[]") for c in result.colnames]
+    final_state = {name: float(rr.getValue(name)) for name in state_names(rr)}
 
     units = units_of(model)
     time = data[:, 0]
@@ -230,12 +265,35 @@ def simulate_model(model: str, course=None, changes: Mapping[str, float] | None 
         "atol": atol,
         "time_unit": info.time_unit,
         "changes": json.dumps(dict(changes or {}), sort_keys=True),
+        "final_state": json.dumps(final_state),
     }
     if course is not None:
         attrs["course"] = json.dumps(course.summary(), sort_keys=True)
         attrs["session_times"] = json.dumps([course_kw[f"sess_t_{k}"] for k in range(course.n_sessions)])
         attrs["session_doses"] = json.dumps([course_kw[f"sess_dose_{k}"] for k in range(course.n_sessions)])
     return xr.Dataset(variables, coords=coords, attrs=attrs)
+
+
+def _retire_session(course_kw: dict, k: int) -> None:
+    course_kw[f"sess_dose_{k}"] = 0.0
+    course_kw[f"sess_t_{k}"] = 1e300  # never reached: the event never fires
+
+
+def _retire_past_sessions(course_kw: dict, n: int, t_start: float, model: str) -> None:
+    """Sessions at or before a non-zero start are history (their effect is in the state).
+
+    libroadrunner 2.11 trap (reproduced here): a run that starts at t > 0 with an event
+    trigger already true does not fire that event, and leaves stale trigger state that
+    makes the *next* run fire it spuriously at its start. So past sessions are moved out
+    of reach, and a segment may not start exactly on a session.
+    """
+    for k in range(n):
+        t_k = course_kw[f"sess_t_{k}"]
+        if t_k == t_start and course_kw[f"sess_dose_{k}"] != 0.0:
+            raise ValueError(f"{model}: t_start={t_start:g} falls exactly on session {k}; start the "
+                             f"segment before the session (e.g. t_start={t_start - 1:g}) so its event fires")
+        if t_k <= t_start:
+            _retire_session(course_kw, k)
 
 
 def _models_with_session_input() -> list[str]:

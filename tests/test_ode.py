@@ -141,3 +141,62 @@ def test_init_changes_do_not_survive_into_the_next_run():
     assert ds.X.values[0] == 1.0 and ds.X.values[-1] == pytest.approx(np.exp(-0.5), rel=1e-6)
     rr = __import__("mechtms").load_model("closed_forms")
     assert (rr["k"], rr["ka"], rr["kd"]) == (0.5, 2.0, 3.0)
+
+
+def test_course_run_piece_by_piece_equals_one_run():
+    """Invariance (STYLE.md §7): sessions simulated one segment at a time, each starting
+    from the previous segment's final state, equal one continuous run (to the solver
+    tolerance: CVODE restarts at each segment boundary)."""
+    import json
+
+    rtol, atol = 1e-10, 1e-12
+    c = protocols.course(protocols.itbs(600), days=4, start_day=1)
+    doses = [1.0, 0.5, 2.0, 1.5]
+    whole = ode.simulate_model("closed_forms", course=c, session_doses=doses, t_end=5 * 24, points=5 * 24 + 1,
+                               rtol=rtol, atol=atol)
+    # segments start 1 h before each session (never exactly on one: see ode._retire_past_sessions)
+    starts = [t - 1.0 for t in c.session_start_times_h()] + [5 * 24.0]
+    state, pieces = None, []
+    first = ode.simulate_model("closed_forms", course=c, session_doses=doses, sessions=[], t_end=starts[0],
+                               points=int(starts[0]) + 1, rtol=rtol, atol=atol)
+    state = json.loads(first.attrs["final_state"])
+    for k in range(c.n_sessions):
+        seg = ode.simulate_model("closed_forms", course=c, session_doses=doses, sessions=[k], t_start=starts[k],
+                                 t_end=starts[k + 1], points=int(starts[k + 1] - starts[k]) + 1,
+                                 initial_state=state, rtol=rtol, atol=atol)
+        state = json.loads(seg.attrs["final_state"])
+        pieces.append(seg.sel(time=slice(None, starts[k + 1] - 0.5)))
+    for name in ("X", "Kp", "signal"):
+        at_end = whole[name].sel(time=starts[-1]).item()
+        assert abs(state[name] - at_end) / (atol + rtol * abs(at_end)) < 50, name
+    joined = np.concatenate([p.signal.values for p in pieces])
+    t_joined = np.concatenate([p.time.values for p in pieces])
+    ref = whole.signal.sel(time=t_joined).values
+    assert np.max(np.abs(joined - ref) / (atol + rtol * np.abs(ref))) < 50
+
+
+def test_sessions_subset_validation():
+    c = protocols.course(protocols.itbs(600), days=2)
+    with pytest.raises(ValueError, match=r"sessions \[5\] not in the course \(0..1\)"):
+        ode.simulate_model("closed_forms", course=c, sessions=[5])
+
+
+def test_segment_may_not_start_on_a_session():
+    c = protocols.course(protocols.itbs(600), days=2, start_day=1)
+    with pytest.raises(ValueError, match=r"t_start=33 falls exactly on session 0; start the segment before"):
+        ode.simulate_model("closed_forms", course=c, t_start=33, t_end=40)
+
+
+def test_sessions_before_a_late_start_are_history():
+    """A run from t=40 with sessions at 33 and 57 delivers only the one at 57, and the
+    next run is unaffected (the libroadrunner stale-trigger trap)."""
+    c = protocols.course(protocols.itbs(600), days=2, start_day=1)
+    late = ode.simulate_model("closed_forms", course=c, t_start=40, t_end=60, points=21)
+    assert late.signal.sel(time=56).item() == 0.0
+    assert late.signal.sel(time=58).item() == pytest.approx(np.exp(-1 / 3), rel=1e-6)
+    again = ode.simulate_model("closed_forms", course=c, t_start=32, t_end=34, points=3)
+    assert again.signal.values[0] == 0.0 and again.signal.values[-1] == pytest.approx(np.exp(-1 / 3), rel=1e-6)
+    at_zero = protocols.course(protocols.itbs(600), days=2, start_day=0, clock_h=0)
+    ode.simulate_model("closed_forms", course=at_zero, t_start=10, t_end=30, points=3)
+    first = ode.simulate_model("closed_forms", course=at_zero, t_end=3, points=4)
+    assert first.signal.values[1] == pytest.approx(np.exp(-1 / 3), rel=1e-6)  # the t = 0 session still fires
