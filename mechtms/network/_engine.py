@@ -1,0 +1,154 @@
+"""Run an Izhikevich network in chunks: the one place that turns options into kernel arrays.
+
+Random streams (one ``numpy.random.SeedSequence(seed)`` spawned in a fixed order):
+0 network instance (neuron parameters, connectivity, weights), 1 thalamic noise,
+2 TMS recruitment, 3 the sample of tracked E→E synapses. Changing the protocol
+therefore changes neither the network nor the noise of a seed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import networks as nets
+from ._kernels import IzhParams, izh_run
+
+#: Simulated ms per chunk: long sessions run chunk by chunk, keeping only reducers.
+CHUNK_MS = 1000.0
+
+
+@dataclass
+class RunResult:
+    """Raw outputs of :func:`run` (time in steps, bins of 1 ms)."""
+
+    built: nets.Built
+    dt_ms: float
+    n_steps: int
+    counts: np.ndarray      # (n_bins, 2) E, I spikes per bin
+    i_syn: np.ndarray       # (n_bins, 2) mean excitatory and inhibitory current onto E cells
+    spk_step: np.ndarray    # (n_spikes,) int64
+    spk_idx: np.ndarray     # (n_spikes,) int32
+    fired: np.ndarray       # (W, M) uint8
+    epsp: np.ndarray        # (W, M) float64, mV
+    direct: np.ndarray      # (W, M) uint8
+    track: np.ndarray       # (M,) int32 tracked neurons
+    syn_pre: np.ndarray     # (S,) rows of ``track`` for the sampled synapses' pre cells
+    syn_post: np.ndarray    # (S,) rows of ``track`` for their post cells
+    n_direct: np.ndarray    # (P, 2) directly activated E and I cells per delivered pulse
+
+
+def streams(seed: int) -> list[np.random.Generator]:
+    """The four independent generators of a seed (network, noise, TMS, sample)."""
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
+
+
+def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, seed: int,
+        weight_scale_ee: float = 1.0, pulse_steps=(), p_direct=None, win_steps=(),
+        win_len: int = 1, n_sample_syn: int = 0, record_raster: bool = False,
+        axonal: bool = False, built: nets.Built | None = None) -> RunResult:
+    """Simulate ``n_steps`` steps.
+
+    Parameters
+    ----------
+    pulse_steps : (P,) int
+        Steps of delivered pulses (sorted).
+    p_direct : (P, 2) float
+        Probability that a pulse directly activates each E and I cell.
+    win_steps : (W,) int
+        Starts of the drive windows (sorted, ``win_len`` steps each, non-overlapping).
+    n_sample_syn : int
+        E→E synapses sampled for the drive reducers.
+    """
+    g_net, g_noise, g_tms, g_sample = streams(seed)
+    if built is None:
+        built = nets.build(spec, n_neurons, dt_ms, g_net, weight_scale_ee)
+    n, ne = built.n, built.n_exc
+    steps_per_ms = int(round(1.0 / dt_ms))
+    noise_every = max(1, int(round(spec.noise_hold_ms / dt_ms)))
+    chunk = max(1, int(round(CHUNK_MS / dt_ms)) // (noise_every * steps_per_ms)) * noise_every * steps_per_ms
+
+    # --- TMS recruitment (CSR of directly activated cells per pulse) -------------------
+    pulse_steps = np.asarray(pulse_steps, dtype=np.int64)
+    n_p = pulse_steps.shape[0]
+    p_direct = np.zeros((n_p, 2)) if p_direct is None else np.asarray(p_direct, dtype=float)
+    rec_ptr = np.zeros(n_p + 1, dtype=np.int64)
+    rec_list = []
+    n_direct = np.zeros((n_p, 2), dtype=np.int64)
+    for k in range(n_p):
+        draw = g_tms.random(n)
+        hit = np.flatnonzero(np.concatenate([draw[:ne] < p_direct[k, 0], draw[ne:] < p_direct[k, 1]]))
+        rec_list.append(hit.astype(np.int32))
+        n_direct[k] = (np.count_nonzero(hit < ne), np.count_nonzero(hit >= ne))
+        rec_ptr[k + 1] = rec_ptr[k] + hit.shape[0]
+    rec_idx = np.concatenate(rec_list) if rec_list else np.zeros(0, dtype=np.int32)
+
+    # --- tracked sample of E->E synapses ---------------------------------------------
+    if n_sample_syn > 0:
+        pre_of = np.repeat(np.arange(n), np.diff(built.indptr))
+        ee = np.flatnonzero((pre_of < ne) & (built.indices < ne))
+        pick = np.sort(g_sample.choice(ee, min(n_sample_syn, ee.shape[0]), replace=False))
+        pre_c, post_c = pre_of[pick], built.indices[pick].astype(np.int64)
+        track = np.unique(np.concatenate([pre_c, post_c])).astype(np.int32)
+        syn_pre = np.searchsorted(track, pre_c)
+        syn_post = np.searchsorted(track, post_c)
+    else:
+        track = np.zeros(0, dtype=np.int32)
+        syn_pre = syn_post = np.zeros(0, dtype=np.int64)
+    track_pos = np.full(n, -1, dtype=np.int32)
+    track_pos[track] = np.arange(track.shape[0], dtype=np.int32)
+    win_steps = np.asarray(win_steps, dtype=np.int64)
+    n_w, n_t = win_steps.shape[0], track.shape[0]
+    fired = np.zeros((n_w, n_t), dtype=np.uint8)
+    epsp = np.zeros((n_w, n_t))
+    direct = np.zeros((n_w, n_t), dtype=np.uint8)
+    base = np.zeros(n_t)
+
+    # --- state -----------------------------------------------------------------------
+    n_slots = int(built.delays.max(initial=0)) + 1
+    v = np.full(n, -65.0)
+    u = built.b * v
+    state = (v, u, np.zeros(n), np.zeros(n), np.zeros((n_slots, n)), np.zeros((n_slots, n)),
+             np.zeros(n), np.zeros(n))
+    params = IzhParams(dt_ms=float(dt_ms), n_sub=int(spec.n_sub), decay_e=built.decay_e,
+                       decay_i=built.decay_i, decay_m=float(np.exp(-dt_ms / spec.tau_m_ms)),
+                       v_peak=30.0, n_exc=int(ne), noise_every=int(noise_every),
+                       rec_every=int(steps_per_ms), win_steps=int(win_len), axonal=int(axonal))
+    neuron = (built.a, built.b, built.c, built.d)
+    conn = (built.indptr, built.indices, built.weights, built.delays)
+    stim = (pulse_steps, rec_ptr, rec_idx)
+    drive = (win_steps, track, track_pos, base, fired, epsp, direct)
+
+    n_bins = -(-n_steps // steps_per_ms)
+    counts = np.zeros((n_bins, 2), dtype=np.int32)
+    i_syn = np.zeros((n_bins, 2))
+    spikes_step, spikes_idx = [], []
+    step0 = 0
+    while step0 < n_steps:
+        m = min(chunk, n_steps - step0)
+        draws = -(-m // noise_every)
+        noise = g_noise.standard_normal((draws, n)) * built.noise_sd
+        b0 = step0 // steps_per_ms
+        nb = -(-m // steps_per_ms)
+        cap = int(n * m * dt_ms * 0.3) + 1000 if record_raster else 0  # up to 300 Hz mean
+        spk_s = np.zeros(cap, dtype=np.int64)
+        spk_i = np.zeros(cap, dtype=np.int32)
+        c_chunk = np.zeros((nb, 2), dtype=np.int32)
+        l_chunk = np.zeros((nb, 2))
+        got = izh_run(params, state, neuron, conn, noise, stim, drive,
+                      (spk_s, spk_i, c_chunk, l_chunk), step0, m)
+        if got < 0:
+            raise RuntimeError("spike raster buffer overflow (mean rate above 300 Hz): the "
+                               "network is unstable at these settings")
+        counts[b0:b0 + nb] = c_chunk
+        i_syn[b0:b0 + nb] = l_chunk
+        if record_raster:
+            spikes_step.append(spk_s[:got].copy())
+            spikes_idx.append(spk_i[:got].copy())
+        step0 += m
+    cat = lambda xs, dt: np.concatenate(xs) if xs else np.zeros(0, dtype=dt)  # noqa: E731
+    return RunResult(built=built, dt_ms=dt_ms, n_steps=n_steps, counts=counts, i_syn=i_syn,
+                     spk_step=cat(spikes_step, np.int64), spk_idx=cat(spikes_idx, np.int32),
+                     fired=fired, epsp=epsp, direct=direct, track=track, syn_pre=syn_pre,
+                     syn_post=syn_post, n_direct=n_direct)

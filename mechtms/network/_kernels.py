@@ -1,0 +1,197 @@
+"""Numba kernels of the spiking-network layer: arrays and small parameter tuples in, arrays out.
+
+Nothing here validates, allocates hidden state or draws random numbers: the public API
+(:mod:`mechtms.network.simulate`) checks its input, draws every random number with a
+seeded ``numpy.random.Generator`` and hands the kernels plain arrays. The same inputs
+give the same outputs, bit for bit.
+
+Units: time in ms (``dt_ms``), membrane potential in mV, currents in the Izhikevich
+(2003) convention ``dv/dt = 0.04 v² + 5 v + 140 − u + I`` (I in mV/ms), so a current
+of 1 held for 1 ms moves v by about 1 mV.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+
+class IzhParams(NamedTuple):
+    """Fixed settings of one Izhikevich-network run (scalars only).
+
+    dt_ms : time step, ms.
+    n_sub : Euler sub-steps of v per step (2 reproduces Izhikevich 2003's half-steps).
+    decay_e, decay_i : per-step propagators exp(-dt/tau) of the excitatory and
+        inhibitory synaptic currents (0 = current lasts one step, as in Izhikevich 2003).
+    decay_m : per-step propagator exp(-dt/tau_m) of the passive depolarisation tracer.
+    v_peak : spike cut-off, mV (30 in Izhikevich 2003).
+    n_exc : neurons 0..n_exc-1 are excitatory, the rest inhibitory.
+    noise_every : steps between thalamic-noise redraws (noise is held in between).
+    rec_every : steps per recorded bin.
+    win_steps : length of a drive window, steps.
+    axonal : 0 = a recruited neuron fires (soma); 1 = only its synapses are activated.
+    """
+
+    dt_ms: float
+    n_sub: int
+    decay_e: float
+    decay_i: float
+    decay_m: float
+    v_peak: float
+    n_exc: int
+    noise_every: int
+    rec_every: int
+    win_steps: int
+    axonal: int
+
+
+@njit(cache=True)
+def _deliver(j, slot_base, n_slots, indptr, indices, weights, delays, buf_e, buf_i, n_exc):
+    """Add neuron j's outgoing weights into the delay ring buffers."""
+    if j < n_exc:
+        for k in range(indptr[j], indptr[j + 1]):
+            buf_e[(slot_base + delays[k]) % n_slots, indices[k]] += weights[k]
+    else:
+        for k in range(indptr[j], indptr[j + 1]):
+            buf_i[(slot_base + delays[k]) % n_slots, indices[k]] += weights[k]
+
+
+@njit(cache=True)
+def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
+    """Advance an Izhikevich network by ``n_steps`` steps from absolute step ``step0``.
+
+    Parameters
+    ----------
+    p : IzhParams
+    state : tuple of arrays, modified in place
+        ``(v (N,), u (N,), i_e (N,), i_i (N,), buf_e (D, N), buf_i (D, N),
+        i_noise (N,), trace (N,))`` — membrane potential mV, recovery variable,
+        synaptic currents, delay ring buffers (D = max delay in steps + 1), held
+        thalamic current, passive depolarisation tracer (mV).
+    neuron : tuple of arrays ``(a, b, c, d)``, each (N,).
+    conn : tuple ``(indptr (N+1,) int64, indices (S,) int32, weights (S,) float64,
+        delays (S,) int32)``; CSR by presynaptic neuron; weights are the current jump
+        (mV/ms) added to the target, delays in steps.
+    noise : (n_draws, N) float64
+        Thalamic current for each redraw in this chunk (draw r applies from step
+        ``step0 + r*noise_every`` on; ``step0`` must be a multiple of ``noise_every``).
+    stim : tuple ``(pulse_step (P,) int64, rec_ptr (P+1,) int64, rec_idx (R,) int32)``
+        Absolute step of every delivered pulse of the run (sorted) and, in CSR form,
+        the neurons each directly activates.
+    drive : tuple ``(win_step (W,) int64, track (M,) int32, track_pos (N,) int32,
+        base (M,) float64, fired (W, M) uint8, epsp (W, M) float64, direct (W, M) uint8)``
+        Drive windows of the whole run start at ``win_step`` (sorted, non-overlapping)
+        and last ``p.win_steps``. ``track_pos[j]`` is neuron j's row in ``track`` or −1.
+        For each window and tracked neuron the kernel writes whether it spiked, the
+        peak rise of ``trace`` above its value at the window start (``base``, kept
+        across chunks) and whether the pulse activated it directly.
+    out : tuple ``(spk_step (C,) int64, spk_idx (C,) int32, counts (n_bins, 2) int32,
+        lfp (n_bins, 2) float64)``
+        Spike raster buffers of capacity C (``C = 0`` records none); per bin of
+        ``p.rec_every`` steps the E and I spike counts and the mean over E cells of the
+        excitatory and inhibitory synaptic currents (for the LFP proxy).
+
+    Returns
+    -------
+    n_spikes : int
+        Spikes written to the raster buffers; −1 if the capacity was exceeded.
+    """
+    v, u, i_e, i_i, buf_e, buf_i, i_noise, trace = state
+    a, b, c, d = neuron
+    indptr, indices, weights, delays = conn
+    pulse_step, rec_ptr, rec_idx = stim
+    win_step, track, track_pos, base, fired, epsp, direct = drive
+    spk_step, spk_idx, counts, lfp = out
+    n = v.shape[0]
+    n_slots = buf_e.shape[0]
+    n_exc = p.n_exc
+    cap = spk_step.shape[0]
+    n_spk = 0
+    overflow = False
+    h = p.dt_ms / p.n_sub
+    n_track = track.shape[0]
+    n_win = win_step.shape[0]
+    inv_ne = 1.0 / max(n_exc, 1)
+    kp = 0
+    while kp < pulse_step.shape[0] and pulse_step[kp] < step0:
+        kp += 1
+    kw = 0
+    while kw < n_win and win_step[kw] + p.win_steps <= step0:
+        kw += 1
+    for s in range(n_steps):
+        t = step0 + s
+        slot = t % n_slots
+        if (t % p.noise_every) == 0:
+            r = (t - step0) // p.noise_every
+            for j in range(n):
+                i_noise[j] = noise[r, j]
+        # --- drive window bookkeeping -------------------------------------------------
+        if kw < n_win and t >= win_step[kw] + p.win_steps:
+            kw += 1
+        in_win = kw < n_win and t >= win_step[kw]
+        if in_win and t == win_step[kw]:
+            for m in range(n_track):
+                base[m] = trace[track[m]]
+        # --- TMS pulse: direct activation --------------------------------------------
+        if kp < pulse_step.shape[0] and pulse_step[kp] == t:
+            for q in range(rec_ptr[kp], rec_ptr[kp + 1]):
+                j = rec_idx[q]
+                if in_win and track_pos[j] >= 0:
+                    direct[kw, track_pos[j]] = 1
+                if p.axonal == 1:
+                    _deliver(j, slot, n_slots, indptr, indices, weights, delays, buf_e, buf_i, n_exc)
+                else:
+                    v[j] = p.v_peak
+            kp += 1
+        # --- spikes: detect, record, reset, deliver ----------------------------------
+        bin_ = s // p.rec_every
+        for j in range(n):
+            if v[j] >= p.v_peak:
+                if j < n_exc:
+                    counts[bin_, 0] += 1
+                else:
+                    counts[bin_, 1] += 1
+                if cap > 0:
+                    if n_spk < cap:
+                        spk_step[n_spk] = t
+                        spk_idx[n_spk] = j
+                        n_spk += 1
+                    else:
+                        overflow = True
+                if in_win and track_pos[j] >= 0:
+                    fired[kw, track_pos[j]] = 1
+                v[j] = c[j]
+                u[j] += d[j]
+                _deliver(j, slot, n_slots, indptr, indices, weights, delays, buf_e, buf_i, n_exc)
+        # --- synaptic currents (exact exponential propagator) -------------------------
+        se = 0.0
+        si = 0.0
+        for j in range(n):
+            i_e[j] = i_e[j] * p.decay_e + buf_e[slot, j]
+            i_i[j] = i_i[j] * p.decay_i + buf_i[slot, j]
+            buf_e[slot, j] = 0.0
+            buf_i[slot, j] = 0.0
+            if j < n_exc:
+                se += i_e[j]
+                si += i_i[j]
+        lfp[bin_, 0] += se * inv_ne / p.rec_every
+        lfp[bin_, 1] += si * inv_ne / p.rec_every
+        # --- membrane: Euler sub-steps of v, then u ------------------------------------
+        for j in range(n):
+            cur = i_e[j] + i_i[j] + i_noise[j]
+            vj = v[j]
+            for _ in range(p.n_sub):
+                vj += h * (0.04 * vj * vj + 5.0 * vj + 140.0 - u[j] + cur)
+            v[j] = vj
+            u[j] += p.dt_ms * a[j] * (b[j] * vj - u[j])
+        # --- passive depolarisation tracer of tracked neurons -------------------------
+        for m in range(n_track):
+            j = track[m]
+            trace[j] = trace[j] * p.decay_m + p.dt_ms * (i_e[j] + i_i[j])
+            if in_win:
+                rise = trace[j] - base[m]
+                if rise > epsp[kw, m]:
+                    epsp[kw, m] = rise
+    return -1 if overflow else n_spk

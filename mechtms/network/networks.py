@@ -1,0 +1,224 @@
+"""Network definitions as values, and the arrays built from them.
+
+Two Izhikevich networks share one engine (:func:`mechtms.network._kernels.izh_run`):
+
+``izhikevich2003``
+    The reference network of Izhikevich 2003 (IEEE Trans Neural Netw 14:1569, Fig. 3
+    and its MATLAB listing), as published: 800 E + 200 I, all-to-all, weights
+    0.5·U(0,1) from E and −U(0,1) from I, thalamic input 5·N(0,1) (E) and 2·N(0,1) (I)
+    redrawn each 1 ms, v integrated in two 0.5 ms Euler half-steps per 1 ms step,
+    a synaptic input lasting one step. Other sizes keep the per-neuron input statistics
+    (in-degree fixed at 1,000 if N > 1,000).
+``cortex``
+    The production network: the same neurons and thalamic input (held for 1 ms, so it
+    is independent of ``dt_ms``), a fixed in-degree (~1,000 inputs, 80 % E) with the
+    reference's mean input per neuron, current-based exponential synapses
+    (tau_e = tau_i = 1 ms, charge per spike equal to the reference's), 1 ms axonal
+    delay, dt 0.1 ms. Sizes 1,000 to 10,000+. Calibrated against the reference: with
+    1 ms synapses and delay the rate and the alpha/gamma peaks match (9 and 33 Hz);
+    2 ms synapses move the fast rhythm down to 24-32 Hz, a slower GABA (2 ms, with a
+    0.5 ms delay) makes the fast rhythm the largest peak.
+
+The Bey et al. 2012 binary network is in :mod:`mechtms.network.bey`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import _checks
+
+
+@dataclass(frozen=True)
+class IzhNetwork:
+    """An Izhikevich network definition (a value: nothing is built until :func:`build`).
+
+    Attributes
+    ----------
+    name : str
+    n_neurons : int
+        Default size.
+    frac_exc : float
+        Excitatory fraction (0.8, Izhikevich 2003).
+    k_in : int or None
+        Inputs per neuron (None: all-to-all, incl. self-connections as in the 2003 code).
+    dt_ms : float
+        Default time step, ms.
+    n_sub : int
+        Euler sub-steps of v per step.
+    tau_e_ms, tau_i_ms : float or None
+        Synaptic decay times, ms; None = the input lasts one step (reference).
+    delay_ms : float
+        Axonal delay, ms (0 in the reference: a spike acts in the next step).
+    w_e, w_i : float
+        Weights from E are ``w_e·U(0,1)``, from I ``−w_i·U(0,1)`` (reference: 0.5, 1),
+        scaled by ``800/K_E`` and ``200/K_I`` so the mean input per neuron is the
+        reference's; in current-jump units they are divided by the synaptic time
+        constant so one spike carries the same charge as in the reference.
+    noise_e, noise_i : float
+        Standard deviation of the thalamic current (5 and 2, Izhikevich 2003).
+    noise_hold_ms : float
+        The thalamic current is redrawn every this many ms.
+    tau_m_ms : float
+        Time constant of the passive tracer that measures synaptic depolarisation (mV)
+        for the plasticity drive (assumption: 10 ms, a typical cortical membrane).
+    x50_e, x50_i, sigma_e, sigma_i, pmax_e, pmax_i : float
+        Direct TMS recruitment ``pmax·Φ(ln(x/x50)/sigma)`` of each population at field
+        strength x (model units; 100 % RMT is calibrated by
+        :func:`mechtms.network.calibrate_rmt`). Assumption: equal thresholds for E and
+        I. Lower I thresholds (basket cells, Aberra et al. 2020; x50_i = 0.7 tried) make
+        direct inhibition veto the response until ~50 % of E cells are activated
+        directly, at odds with the small fraction activated at threshold.
+    """
+
+    name: str
+    n_neurons: int = 1000
+    frac_exc: float = 0.8
+    k_in: int | None = None
+    dt_ms: float = 1.0
+    n_sub: int = 2
+    tau_e_ms: float | None = None
+    tau_i_ms: float | None = None
+    delay_ms: float = 0.0
+    w_e: float = 0.5
+    w_i: float = 1.0
+    noise_e: float = 5.0
+    noise_i: float = 2.0
+    noise_hold_ms: float = 1.0
+    tau_m_ms: float = 10.0
+    x50_e: float = 1.0
+    x50_i: float = 1.0
+    sigma_e: float = 0.5
+    sigma_i: float = 0.5
+    pmax_e: float = 1.0
+    pmax_i: float = 1.0
+    source: str = ""
+
+    def replace(self, **changes) -> IzhNetwork:
+        """A copy with fields changed."""
+        names = [f.name for f in dataclasses.fields(self)]
+        for key in changes:
+            if key not in names:
+                raise _checks.unknown_name("network field", key, names, exc=ValueError)
+        return dataclasses.replace(self, **changes)
+
+
+IZHIKEVICH2003 = IzhNetwork(
+    name="izhikevich2003", source="Izhikevich 2003, IEEE Trans Neural Netw 14:1569 (MATLAB listing)")
+
+CORTEX = IzhNetwork(
+    name="cortex", k_in=1000, dt_ms=0.1, n_sub=1, tau_e_ms=1.0, tau_i_ms=1.0, delay_ms=1.0,
+    source="Izhikevich 2003 neurons and input statistics; exponential current synapses, 1 ms delay")
+
+#: Network name -> definition. ``bey`` is the binary network of :mod:`mechtms.network.bey`.
+NETWORKS: dict[str, IzhNetwork] = {"izhikevich2003": IZHIKEVICH2003, "cortex": CORTEX}
+ALL_NETWORKS = ("izhikevich2003", "cortex", "bey")
+
+
+def get(network) -> IzhNetwork:
+    """The definition of an Izhikevich network, by name or as a value."""
+    if isinstance(network, IzhNetwork):
+        return network
+    name = _checks.choice("network", network, ALL_NETWORKS)
+    if name == "bey":
+        raise ValueError("network 'bey' is a binary network: use mechtms.network.bey.simulate")
+    return NETWORKS[name]
+
+
+@dataclass
+class Built:
+    """Arrays of one network instance (what the kernel consumes)."""
+
+    spec: IzhNetwork
+    n: int
+    n_exc: int
+    a: np.ndarray
+    b: np.ndarray
+    c: np.ndarray
+    d: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+    weights: np.ndarray
+    delays: np.ndarray
+    dt_ms: float
+    decay_e: float
+    decay_i: float
+    noise_sd: np.ndarray
+
+    @property
+    def n_synapses(self) -> int:
+        return int(self.indices.shape[0])
+
+
+def build(spec: IzhNetwork, n_neurons: int, dt_ms: float, rng: np.random.Generator,
+          weight_scale_ee: float = 1.0) -> Built:
+    """Draw neuron parameters and connectivity of one instance.
+
+    Parameters
+    ----------
+    spec : IzhNetwork
+    n_neurons : int
+    dt_ms : float
+    rng : numpy.random.Generator
+        Used in a fixed order: neuron parameters, then connectivity and weights.
+    weight_scale_ee : float
+        Factor on E→E weights (plasticity feedback between sessions).
+    """
+    n = n_neurons
+    ne = int(round(spec.frac_exc * n))
+    ni = n - ne
+    re = rng.random(ne)
+    ri = rng.random(ni)
+    # Izhikevich 2003: RS..chattering excitatory, FS..LTS inhibitory.
+    a = np.concatenate([np.full(ne, 0.02), 0.02 + 0.08 * ri])
+    b = np.concatenate([np.full(ne, 0.2), 0.25 - 0.05 * ri])
+    c = np.concatenate([-65.0 + 15.0 * re**2, np.full(ni, -65.0)])
+    d = np.concatenate([8.0 - 6.0 * re**2, np.full(ni, 2.0)])
+
+    k_in = spec.k_in if spec.k_in is not None else n
+    k_in = min(k_in, n)
+    if k_in >= n:  # all-to-all, including self (as the 2003 listing)
+        pre = np.repeat(np.arange(n, dtype=np.int64), n)
+        post = np.tile(np.arange(n, dtype=np.int64), n)
+        k_e, k_i = ne, ni
+    else:
+        k_e = int(round(spec.frac_exc * k_in))
+        k_i = k_in - k_e
+        pre_e = np.stack([rng.choice(ne, k_e, replace=False) for _ in range(n)])
+        pre_i = np.stack([ne + rng.choice(ni, k_i, replace=False) for _ in range(n)])
+        pre_all = np.concatenate([pre_e, pre_i], axis=1)  # (n, k_in)
+        post_all = np.repeat(np.arange(n, dtype=np.int64)[:, None], k_in, axis=1)
+        order = np.argsort(pre_all.ravel(), kind="stable")
+        pre = pre_all.ravel()[order]
+        post = post_all.ravel()[order]
+    w_raw = rng.random(pre.shape[0])
+    from_e = pre < ne
+    ref_e, ref_i = 800.0 * spec.frac_exc / 0.8, 200.0 * (1 - spec.frac_exc) / 0.2
+    weights = np.where(from_e, spec.w_e * w_raw * (ref_e / max(k_e, 1)),
+                       -spec.w_i * w_raw * (ref_i / max(k_i, 1)))
+    if weight_scale_ee != 1.0:
+        weights = np.where(from_e & (post < ne), weights * weight_scale_ee, weights)
+
+    def jump(tau_ms):
+        # Current jump giving the reference's charge (w × 1 ms) summed over the steps.
+        if tau_ms is None:
+            return 0.0, 1.0 / dt_ms
+        decay = float(np.exp(-dt_ms / tau_ms))
+        return decay, (1.0 - decay) / dt_ms
+
+    decay_e, scale_e = jump(spec.tau_e_ms)
+    decay_i, scale_i = jump(spec.tau_i_ms)
+    weights = np.where(from_e, weights * scale_e, weights * scale_i)
+    # A threshold crossing at the end of step t-1 is detected at step t and acts from
+    # step t + delay_steps.
+    delay_steps = int(round(spec.delay_ms / dt_ms))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pre, minlength=n), out=indptr[1:])
+    noise_sd = np.concatenate([np.full(ne, spec.noise_e), np.full(ni, spec.noise_i)])
+    return Built(spec=spec, n=n, n_exc=ne, a=a, b=b, c=c, d=d, indptr=indptr,
+                 indices=post.astype(np.int32), weights=weights.astype(np.float64),
+                 delays=np.full(pre.shape[0], delay_steps, dtype=np.int32), dt_ms=dt_ms,
+                 decay_e=decay_e, decay_i=decay_i, noise_sd=noise_sd)

@@ -1,0 +1,248 @@
+"""Public simulation API: a protocol in, an ``xarray.Dataset`` out.
+
+>>> import mechtms as mt
+>>> from mechtms import protocols
+>>> ds = mt.network.simulate(protocol=protocols.rtms(10, 20, 120), network="cortex",
+...                          seed=0, record=("rates", "lfp"))          # doctest: +SKIP
+>>> mt.network.band_powers(ds, window="during")                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from .. import __version__, _checks
+from . import _engine, stimulation
+from . import networks as nets
+from .lfp import rws_proxy
+
+RECORDS = ("raster", "rates", "lfp", "drive")
+#: Largest stable time step (ms) of the explicit Euler scheme per network.
+MAX_DT_MS = {"izhikevich2003": 1.0, "cortex": 0.25}
+MAX_NEURONS = 200_000
+
+
+def _check_common(network, n_neurons, dt_ms, seed, weight_scale_ee):
+    spec = nets.get(network)
+    n = _checks.whole_number("n_neurons", spec.n_neurons if n_neurons is None else n_neurons,
+                             low=10, high=MAX_NEURONS)
+    dt = spec.dt_ms if dt_ms is None else dt_ms
+    max_dt = MAX_DT_MS.get(spec.name, 0.25)
+    dt = _checks.finite_number("dt_ms", dt, low=0.0, low_open=True, high=max_dt)
+    if abs(round(1.0 / dt) * dt - 1.0) > 1e-9:
+        raise ValueError(f"dt_ms must divide 1 ms exactly (1, 0.5, 0.25, 0.2, 0.1, 0.05, …), got {dt:g}")
+    if spec.delay_ms and abs(round(spec.delay_ms / dt) * dt - spec.delay_ms) > 1e-9:
+        raise ValueError(f"dt_ms={dt:g} does not divide the {spec.delay_ms:g} ms axonal delay")
+    seed = _checks.whole_number("seed", seed, low=0)
+    w = _checks.finite_number("weight_scale_ee", weight_scale_ee, low=0.0, high=10.0)
+    return spec, n, dt, seed, w
+
+
+def _schedule(protocol, baseline_s, post_s, duration_s):
+    """Absolute pulse times (scheduled, delivered), total duration and intensity."""
+    if protocol is None:
+        total = baseline_s + post_s if duration_s is None else duration_s
+        return np.zeros(0), np.zeros(0), total, 0.0
+    intensity = stimulation.check_intensity(protocol.intensity_rmt)
+    sched = baseline_s + protocol.pulse_times_s()
+    deliv = baseline_s + protocol.delivered_pulse_times_s()
+    total = baseline_s + protocol.duration_s + post_s if duration_s is None else duration_s
+    return sched, deliv, total, intensity
+
+
+def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float | None = None, *,
+             seed: int = 0, n_neurons: int | None = None, dt_ms: float | None = None,
+             weight_scale_ee: float = 1.0, record=("raster", "rates", "lfp"),
+             baseline_s: float = 2.0, post_s: float = 2.0, x_rmt: float | None = None,
+             activation: str = "soma", drive_window_ms: float = 15.0, n_sample_syn: int = 200,
+             max_pulses: int | None = None) -> xr.Dataset:
+    """Simulate a spiking network, optionally under an rTMS protocol.
+
+    Parameters
+    ----------
+    protocol : mechtms.protocols.Protocol, optional
+        Pulses start ``baseline_s`` after the start; a sham delivers none (drive windows
+        are still placed at the scheduled times). Intensity must be given in % RMT or
+        % AMT (converted with ``protocols.AMT_OVER_RMT``).
+    network : {"izhikevich2003", "cortex"}
+        See :mod:`mechtms.network.networks` (``"bey"``: :func:`mechtms.network.bey.simulate`).
+    duration_s : float, optional
+        Total simulated time, s. Default: ``baseline_s`` + protocol duration + ``post_s``
+        (4 s without a protocol). Pulses after ``duration_s`` are dropped.
+    seed : int
+        One seed drives everything (network instance, noise, recruitment, sample).
+    n_neurons : int, optional
+        Network size (default 1,000), 10 to 200,000.
+    dt_ms : float, optional
+        Time step (1 ms with half-steps for ``izhikevich2003``, 0.1 ms for ``cortex``);
+        must divide 1 ms; at most 1 ms (reference) or 0.25 ms (cortex) for stability.
+    weight_scale_ee : float
+        Factor on E→E weights (0–10).
+    record : iterable of {"raster", "rates", "lfp", "drive"}
+    x_rmt : float, optional
+        Field at 100 % RMT (default: :func:`mechtms.network.calibrate_rmt`, cached).
+    activation : {"soma", "axon"}
+        Directly activated cells fire (soma) or only their synapses are activated (axon).
+    drive_window_ms : float
+        Per-pulse drive window (shortened to the shortest inter-pulse interval).
+    n_sample_syn : int
+        E→E synapses sampled for the drive.
+    max_pulses : int, optional
+        Simulate only the first ``max_pulses`` pulses (the run ends ``post_s`` after the last).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``rate_E``, ``rate_I`` (Hz, dim ``time`` in s, 1 ms bins), ``lfp`` (RWS proxy,
+        a.u.), ``i_ampa``/``i_gaba`` (mean current per E cell), raster ``spike_time_s`` and
+        ``spike_neuron`` (dim ``spike``), ``pulse_time_s`` (dim ``pulse``) and the drive
+        variables (see :func:`session_drive`); provenance in ``attrs``.
+    """
+    spec, n, dt, seed, w = _check_common(network, n_neurons, dt_ms, seed, weight_scale_ee)
+    record = tuple(record)
+    for r in record:
+        _checks.choice("record", r, RECORDS)
+    activation = _checks.choice("activation", activation, ("soma", "axon"))
+    baseline_s = _checks.finite_number("baseline_s", baseline_s, low=0.0)
+    post_s = _checks.finite_number("post_s", post_s, low=0.0)
+    if duration_s is not None:
+        duration_s = _checks.finite_number("duration_s", duration_s, low=0.0, low_open=True, high=1e5)
+    sched, deliv, total, intensity = _schedule(protocol, baseline_s, post_s, duration_s)
+    if max_pulses is not None:
+        max_pulses = _checks.whole_number("max_pulses", max_pulses, low=1)
+        if max_pulses < sched.size:
+            last = sched[max_pulses - 1]
+            sched, deliv = sched[:max_pulses], deliv[deliv <= last + 1e-12]
+            if duration_s is None:
+                total = last + post_s
+    if total <= 0:
+        raise ValueError(f"duration_s must be > 0, got {total:g}")
+    steps_per_ms = int(round(1.0 / dt))
+    n_steps = int(round(total * 1000.0 * steps_per_ms))
+    sched, deliv = sched[sched * 1000.0 < total * 1000.0], deliv[deliv * 1000.0 < total * 1000.0]
+
+    p_direct = np.zeros((deliv.size, 2))
+    if deliv.size:
+        if x_rmt is None:
+            x_rmt = stimulation.calibrate_rmt(spec, n_neurons=n, dt_ms=dt)
+        x_rmt = _checks.finite_number("x_rmt", x_rmt, low=0.0, low_open=True)
+        p_direct[:] = stimulation.direct_probability(x_rmt * intensity / 100.0, spec)
+    pulse_steps = np.round(deliv * 1000.0 * steps_per_ms).astype(np.int64)
+
+    want_drive = "drive" in record and sched.size > 0
+    win_steps, win_len = np.zeros(0, np.int64), 1
+    if want_drive:
+        isi_ms = np.diff(sched) * 1000.0
+        win_ms = min(drive_window_ms, float(isi_ms.min()) if isi_ms.size else drive_window_ms)
+        win_len = max(1, int(round(win_ms * steps_per_ms)))
+        win_steps = np.round(sched * 1000.0 * steps_per_ms).astype(np.int64)
+
+    res = _engine.run(spec, n_neurons=n, dt_ms=dt, n_steps=n_steps, seed=seed, weight_scale_ee=w,
+                      pulse_steps=pulse_steps, p_direct=p_direct, win_steps=win_steps,
+                      win_len=win_len, n_sample_syn=n_sample_syn if want_drive else 0,
+                      record_raster="raster" in record, axonal=activation == "axon")
+    ne, ni = res.built.n_exc, n - res.built.n_exc
+    time = np.arange(res.counts.shape[0]) * 1e-3
+    coords = {"time": ("time", time, {"units": "s"})}
+    data = {}
+    if "rates" in record:
+        data["rate_E"] = ("time", res.counts[:, 0] / ne / 1e-3, {"units": "Hz", "long_name": "E population rate"})
+        data["rate_I"] = ("time", res.counts[:, 1] / max(ni, 1) / 1e-3, {"units": "Hz", "long_name": "I population rate"})
+    if "lfp" in record:
+        cur = "mV/ms (Izhikevich current units, mean per E cell)"
+        data["i_ampa"] = ("time", res.i_syn[:, 0], {"units": cur})
+        data["i_gaba"] = ("time", res.i_syn[:, 1], {"units": cur})
+        data["lfp"] = ("time", rws_proxy(res.i_syn[:, 0], res.i_syn[:, 1]),
+                       {"units": "a.u.", "long_name": "LFP proxy (RWS, Mazzoni et al. 2015)"})
+    if "raster" in record:
+        data["spike_time_s"] = ("spike", res.spk_step * dt * 1e-3, {"units": "s"})
+        data["spike_neuron"] = ("spike", res.spk_idx, {"units": "1", "long_name": "neuron index (E first)"})
+    data["pulse_time_s"] = ("pulse", sched, {"units": "s", "long_name": "scheduled pulse times"})
+    data["delivered"] = ("pulse", np.isin(sched, deliv).astype(np.int8), {"units": "1"})
+    attrs = {
+        "mechtms_version": __version__, "network": spec.name, "source": spec.source,
+        "seed": seed, "dt_ms": dt, "n_neurons": n, "n_exc": ne, "n_synapses": res.built.n_synapses,
+        "weight_scale_ee": w, "duration_s": total, "baseline_s": baseline_s, "settle_s": 0.5,
+        "protocol": "none" if protocol is None else protocol.label(),
+        "intensity_rmt": intensity, "sham": int(bool(protocol is not None and protocol.sham)),
+        "x_rmt": float(x_rmt) if x_rmt is not None else float("nan"),
+        "p_direct_E": float(p_direct[0, 0]) if deliv.size else 0.0,
+        "p_direct_I": float(p_direct[0, 1]) if deliv.size else 0.0,
+        "activation": activation,
+        "rate_E_hz": float(res.counts[:, 0].sum() / ne / total),
+        "rate_I_hz": float(res.counts[:, 1].sum() / max(ni, 1) / total),
+    }
+    if want_drive:
+        data.update(_drive_vars(res))
+        attrs["drive_window_ms"] = win_len * dt
+        attrs["n_sample_syn"] = int(res.syn_pre.size)
+    return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def _drive_vars(res) -> dict:
+    pre = res.fired[:, res.syn_pre].astype(float)
+    post = res.fired[:, res.syn_post].astype(float)
+    return {
+        "pre_spike_prob": ("pulse", pre.mean(1), {"units": "1", "long_name":
+                           "fraction of sampled presynaptic E cells firing in the window"}),
+        "post_spike_prob": ("pulse", post.mean(1), {"units": "1", "long_name":
+                            "fraction of sampled postsynaptic E cells firing in the window"}),
+        "pair_prob": ("pulse", (pre * post).mean(1), {"units": "1", "long_name":
+                      "fraction of sampled synapses whose pre and post cells both fire"}),
+        "epsp_mV": ("pulse", res.epsp[:, res.syn_post].mean(1), {"units": "mV", "long_name":
+                    "mean peak synaptic depolarisation of the postsynaptic cells (passive, tau_m)"}),
+        "direct_frac": ("pulse", res.direct[:, res.syn_pre].mean(1), {"units": "1", "long_name":
+                        "fraction of sampled presynaptic cells directly activated by the pulse"}),
+    }
+
+
+def session_drive(protocol, network: str = "cortex", weight_scale_ee: float = 1.0, seed: int = 0,
+                  max_pulses: int | None = None, *, n_neurons: int | None = None,
+                  dt_ms: float | None = None, window_ms: float = 15.0, n_sample_syn: int = 200,
+                  baseline_s: float = 1.0, x_rmt: float | None = None) -> xr.Dataset:
+    """Per-pulse synaptic drive of one session, for the plasticity layer.
+
+    Runs the network once over the session (no raster kept, LFP not computed; iTBS 600
+    on 1,000 cortex neurons takes about 15–25 s of one core) and, for a random sample of
+    E→E synapses, reduces each pulse's window (``window_ms`` from the pulse, shortened
+    to the shortest inter-pulse interval, e.g. 15 ms, or 20 ms → 15 ms for TBS) in the kernel.
+
+    Parameters
+    ----------
+    protocol : Protocol
+        A sham gives windows at the scheduled times with no direct activation: the
+        drive is the network's baseline activity.
+    network : {"cortex", "izhikevich2003"}
+    weight_scale_ee : float
+        E→E weight factor (the plasticity layer's W between sessions).
+    max_pulses : int, optional
+        Simulate only the first ``max_pulses`` pulses. Valid shortcut because the network
+        has no plasticity within a session: after the first ~1 s the per-pulse drive is
+        stationary over whole trains. Use a whole number of trains (iTBS: a multiple of
+        30; tested: the means of the first 60 iTBS pulses are within 15 % of the full
+        600-pulse session).
+
+    Returns
+    -------
+    xarray.Dataset, dim ``pulse`` (length = pulses simulated):
+        ``pulse_time_s`` (s from the session start), ``pre_spike_prob``,
+        ``post_spike_prob``, ``pair_prob`` (1), ``epsp_mV`` (mV), ``direct_frac`` (1).
+        Attrs: session means ``pre_spike_prob``, ``post_spike_prob``, ``pair_prob``,
+        ``epsp_mV``, ``direct_frac``; ``rate_E_hz``, ``rate_I_hz`` (whole run, Hz);
+        ``window_ms``, ``n_pulses_simulated``, ``n_pulses_session`` and provenance.
+    """
+    if protocol is None:
+        raise ValueError("session_drive needs a protocol (use protocols.sham(p) for baseline drive)")
+    ds = simulate(protocol=protocol, network=network, seed=seed, n_neurons=n_neurons, dt_ms=dt_ms,
+                  weight_scale_ee=weight_scale_ee, record=("drive",), baseline_s=baseline_s,
+                  post_s=0.05, x_rmt=x_rmt, drive_window_ms=window_ms, n_sample_syn=n_sample_syn,
+                  max_pulses=max_pulses)
+    ds["pulse_time_s"] = ("pulse", ds["pulse_time_s"].values - baseline_s,
+                          {"units": "s", "long_name": "pulse time from the session start"})
+    for name in ("pre_spike_prob", "post_spike_prob", "pair_prob", "epsp_mV", "direct_frac"):
+        ds.attrs[name] = float(ds[name].mean())
+    ds.attrs["window_ms"] = ds.attrs.pop("drive_window_ms")
+    ds.attrs["n_pulses_simulated"] = int(ds.sizes["pulse"])
+    ds.attrs["n_pulses_session"] = int(protocol.n_pulses)
+    return ds
