@@ -1,0 +1,138 @@
+"""Engines: where chunks of points are evaluated. The parent always collects and writes.
+
+- ``serial``: in this process (debugging, memory checks).
+- ``local``: a ``ProcessPoolExecutor`` (spawn context: libroadrunner, numba and threads do
+  not survive ``fork``); an initializer hands each worker the target once and compiles
+  its model; tasks carry only point values and seeds, never a RoadRunner.
+- ``dask``: a ``dask.distributed`` cluster: a new ``LocalCluster`` (processes, one thread
+  each) or an existing scheduler (``scheduler=`` or ``DASK_SCHEDULER_ADDRESS``). Each task
+  carries the (small, picklable) target; a worker compiles a model on its first chunk
+  and keeps it (``mechtms.models.load_model`` caches per process).
+
+A point's result depends only on the target, its axis values and its seed (derived from
+the scan seed and the point index), so every engine gives the same numbers bit for bit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+ENGINES = ("local", "dask", "serial")
+_MAX_MESSAGE = 2000
+
+#: (target, readouts) handed to a local worker by the pool initializer
+_WORKER: dict = {}
+
+
+def point_seeds(seed: int, indices: np.ndarray) -> np.ndarray:
+    """Per-point seeds in [0, 2**32): splitmix64 of (scan seed, point index).
+
+    A pure function of its inputs, so a point gets the same seed on any engine, worker
+    or resume.
+    """
+    with np.errstate(over="ignore"):
+        x = (np.uint64(seed) << np.uint64(32)) ^ np.asarray(indices, dtype=np.uint64)
+        x = x + np.uint64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+    return (x >> np.uint64(32)).astype(np.int64)
+
+
+def evaluate_chunk(target, readouts, start: int, points: Sequence[dict], seeds: Sequence[int]) -> dict:
+    """Evaluate points ``start, start+1, ...``; a failing point is recorded, never raised."""
+    values = np.full((len(points), len(readouts)), np.nan)
+    status = np.ones(len(points), dtype=np.int8)
+    errors = [""] * len(points)
+    for i, (point, seed) in enumerate(zip(points, seeds, strict=True)):
+        try:
+            values[i] = target.evaluate(point, int(seed), readouts)
+        except Exception as exc:  # the point fails, the chunk goes on
+            status[i] = 2
+            message = " ".join(f"{type(exc).__name__}: {exc}".split())
+            errors[i] = message[:_MAX_MESSAGE]
+    return {"start": start, "values": values, "status": status, "errors": errors,
+            "units": dict(getattr(target, "units", None) or {})}
+
+
+# ---- local processes ---------------------------------------------------------------------
+def _init_worker(target, readouts) -> None:
+    logging.getLogger("roadrunner").setLevel(logging.ERROR)
+    _WORKER["target"], _WORKER["readouts"] = target, readouts
+    warm = getattr(target, "warm", None)
+    if warm is not None:
+        warm()
+
+
+def _local_chunk(start: int, points, seeds) -> dict:
+    return evaluate_chunk(_WORKER["target"], _WORKER["readouts"], start, points, seeds)
+
+
+def run_serial(target, readouts, tasks, on_result: Callable[[dict], None], **_) -> None:
+    for start, points, seeds in tasks:
+        on_result(evaluate_chunk(target, readouts, start, points, seeds))
+
+
+def run_local(target, readouts, tasks, on_result, workers: int, **_) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    tasks = list(tasks)
+    if not tasks:
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx,
+                             initializer=_init_worker, initargs=(target, readouts)) as pool:
+        futures = [pool.submit(_local_chunk, *task) for task in tasks]
+        try:
+            for future in as_completed(futures):
+                on_result(future.result())
+        except BrokenProcessPool as exc:
+            raise RuntimeError(f"a scan worker process died ({exc}); finished chunks are kept in the store: "
+                               f"rerun the same scan with the same store to resume") from None
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+
+
+# ---- dask ----------------------------------------------------------------------------------
+def _dask_chunk(target, readouts, start, points, seeds) -> dict:
+    return evaluate_chunk(target, readouts, start, points, seeds)
+
+
+def run_dask(target, readouts, tasks, on_result, workers: int, scheduler: str | None = None, **_) -> dict:
+    """Run on dask; returns facts for provenance (scheduler address, number of workers)."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    cluster = None
+    if address is None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(address, timeout="20s")
+        except OSError as exc:
+            raise ValueError(f"cannot reach the dask scheduler at {address!r}: {exc}") from None
+    try:
+        info = {"dask_scheduler": client.scheduler.address,
+                "dask_workers": len(client.scheduler_info().get("workers", {}))}
+        futures = [client.submit(_dask_chunk, target, readouts, *task, pure=False) for task in tasks]
+        try:
+            for future in as_completed(futures):
+                on_result(future.result())
+        except BaseException:
+            client.cancel(futures)
+            raise
+        return info
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

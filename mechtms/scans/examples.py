@@ -1,0 +1,53 @@
+"""Small scan targets with known answers, importable by worker processes.
+
+Used by the tests and the documentation; each is a plain module-level function of its
+axes returning a mapping read-out -> number.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+
+def ishigami(x1: float, x2: float, x3: float, a: float = 7.0, b: float = 0.1) -> dict:
+    """Ishigami & Homma (1990) test function on [-pi, pi]^3.
+
+    Analytic Sobol indices for a = 7, b = 0.1 (Sobol & Levitan 1999; SALib's test suite):
+    S1 = (0.3139, 0.4424, 0), ST = (0.5576, 0.4424, 0.2437).
+    """
+    return {"y": math.sin(x1) + a * math.sin(x2) ** 2 + b * x3 ** 4 * math.sin(x1)}
+
+
+ishigami.readouts = ("y",)
+ishigami.units = {"y": "1"}
+
+
+def noisy_line(x: float, slope: float = 2.0, seed: int = 0) -> dict:
+    """``slope * x`` plus standard normal noise drawn from ``seed`` (tests seed handling)."""
+    rng = np.random.default_rng(seed)
+    return {"y": slope * x + rng.standard_normal(), "noise": float(rng.standard_normal())}
+
+
+noisy_line.readouts = ("y",)
+
+
+def fails_at(x: float, bad: float = 3.0) -> dict:
+    """``x**2``; raises ``FloatingPointError`` at ``x == bad`` (a point whose solver fails)."""
+    if x == bad:
+        raise FloatingPointError(f"solver diverged at x={x:g}")
+    return {"y": x * x}
+
+
+fails_at.readouts = ("y",)
+
+
+def slow_square(x: float, delay_s: float = 0.05, seed: int = 0) -> dict:
+    """``x**2`` (and a seeded draw) after sleeping ``delay_s``: a scan slow enough to kill midway."""
+    time.sleep(delay_s)
+    return {"y": x * x, "draw": float(np.random.default_rng(seed).random())}
+
+
+slow_square.readouts = ("y", "draw")
