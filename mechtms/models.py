@@ -29,7 +29,8 @@ from pathlib import Path
 
 from . import _checks
 
-HEADER_KEYS = ("title", "reference", "time_unit", "inputs", "outputs", "session_input", "units")
+HEADER_KEYS = ("title", "reference", "time_unit", "inputs", "outputs", "session_input", "units",
+               "created", "modified", "ranges")
 TIME_UNITS_H = {"hour": 1.0, "second": 1.0 / 3600.0, "millisecond": 1.0 / 3_600_000.0, "minute": 1.0 / 60.0}
 
 
@@ -55,6 +56,9 @@ class ModelInfo:
     units : dict
         Units of outputs and inputs as declared in the header (``units: W=1, Ca=uM``),
         completed from the SBML unit declarations when a model is loaded.
+    header : dict
+        Every recognised header line, raw (``created: 2026-11-21``, ``modified: ...``,
+        ``ranges: k=0.1..2`` are read by :mod:`mechtms.export`).
     """
 
     name: str
@@ -67,6 +71,7 @@ class ModelInfo:
     session_input: str | None = None
     session_mode: str = "add"
     units: dict = field(default_factory=dict, compare=False)
+    header: dict = field(default_factory=dict, compare=False)
 
     @property
     def hours_per_time_unit(self) -> float:
@@ -121,7 +126,7 @@ def _parse_header(name: str, path: Path, text: str) -> ModelInfo:
     return ModelInfo(name=name, path=path, title=meta.get("title", ""), reference=meta.get("reference", ""),
                      time_unit=time_unit, inputs=split(meta.get("inputs", "")),
                      outputs=split(meta.get("outputs", "")), session_input=session_input,
-                     session_mode=session_mode, units=units)
+                     session_mode=session_mode, units=units, header=dict(meta))
 
 
 def antimony_source(name: str) -> str:

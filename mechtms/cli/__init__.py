@@ -18,6 +18,7 @@ from .._checks import message_of
 COMMANDS: dict[str, str] = {
     "protocols": "mechtms.cli.protocols_cmd:protocols",
     "protocol": "mechtms.cli.protocols_cmd:protocol",
+    "export": "mechtms.cli.export_cmd:export",
 }
 
 
