@@ -62,7 +62,8 @@ def _pristine_values(rr) -> dict[str, float]:
     return values
 
 
-def apply_changes(rr, changes: Mapping[str, float] | None = None, *, model: str = "model") -> None:
+def apply_changes(rr, changes: Mapping[str, float] | None = None, *, model: str = "model",
+                  as_values: bool = False) -> None:
     """Reset ``rr`` to the model file and apply ``changes``, always in the same order.
 
     Every change, species or parameter, is written as an initial value (``init(name)``):
@@ -73,6 +74,16 @@ def apply_changes(rr, changes: Mapping[str, float] | None = None, *, model: str 
     a run never sees another run's changes. Then ``resetAll()`` puts time, state and
     events back to t = 0. Keys may be written ``X`` or ``init(X)``; unknown names raise
     ``KeyError`` with close matches.
+
+    ``as_values=True`` (opt-in, for models with pulse events such as
+    ``calcium_plasticity``): libroadrunner 2.11 regenerates the model on every
+    ``init()`` write (~60-150 ms each, measured here), so global parameters that no
+    initial assignment refers to are instead written as *current* values after the
+    reset (microseconds; nothing persists, the next ``resetAll()`` restores them).
+    Species and parameters used by initial assignments still go through ``init()``.
+    Events at t = 0 then need :func:`preroll` before the run (done by
+    :func:`simulate_model`): the reset has already evaluated their triggers with the
+    file's values.
     """
     changes = dict(changes or {})
     pristine = _pristine_values(rr)
@@ -85,11 +96,16 @@ def apply_changes(rr, changes: Mapping[str, float] | None = None, *, model: str 
         if name not in pristine:
             raise ValueError(f"cannot set {name!r} of {model}: it is defined by a rule, not a value")
         wanted[name] = _checks.finite_number(f"changes[{key!r}]", value)
-    for name in rr.mechtms_touched - set(wanted):
+    as_value = {}
+    if as_values:
+        fixed = _initial_assignment_inputs(rr)
+        as_value = {n: v for n, v in wanted.items() if known[n] == "parameter" and n not in fixed}
+    by_init = {n: v for n, v in wanted.items() if n not in as_value}
+    for name in rr.mechtms_touched - set(by_init):
         rr.setValue(f"init({name})", pristine[name])
-    for name, value in wanted.items():
+    for name, value in by_init.items():
         rr.setValue(f"init({name})", value)
-    rr.mechtms_touched = set(wanted)
+    rr.mechtms_touched = set(by_init)
     rr.resetAll()
     if rr.model.getNumEvents():
         # libroadrunner 2.11 keeps event-trigger state across resetAll(): after a run that
@@ -98,6 +114,35 @@ def apply_changes(rr, changes: Mapping[str, float] | None = None, *, model: str 
         # trigger state; resetAll() then undoes the step.
         rr.simulate(0.0, 1e-9, 2)
         rr.resetAll()
+    for name, value in as_value.items():
+        rr.setValue(name, value)
+
+
+def _initial_assignment_inputs(rr) -> set[str]:
+    """Names that initial assignments refer to, or define (cached on the runner)."""
+    names = getattr(rr, "mechtms_ia_inputs", None)
+    if names is None:
+        import libsbml
+
+        model = libsbml.readSBMLFromString(rr.getCurrentSBML()).getModel()
+        names = set()
+        for ia in model.getListOfInitialAssignments():
+            names.add(ia.getSymbol())
+            nodes = ia.getMath().getListOfNodes() if ia.isSetMath() else []
+            names.update(nodes.get(i).getName() for i in range(nodes.getSize()) if nodes.get(i).isName())
+        rr.mechtms_ia_inputs = names
+    return names
+
+
+def preroll(rr, dt: float = 1e-9) -> None:
+    """Integrate from -dt to 0 so that event triggers see the values set after the reset.
+
+    With ``apply_changes(..., as_values=True)`` an event whose trigger becomes true at
+    t = 0 only because of a changed value (a pulse train's first pulse) would be lost:
+    libroadrunner evaluates triggers at the reset, before the values are written. A run
+    from -dt crosses t = 0 and fires such events exactly at t = 0 (tests/test_plasticity.py).
+    """
+    rr.simulate(-float(dt), 0.0, 2)
 
 
 def course_events(n_sessions: int, target: str, mode: str = "add") -> str:
@@ -151,7 +196,7 @@ def simulate_model(model: str, course=None, changes: Mapping[str, float] | None 
                    selections: Sequence[str] | None = None, session_doses=None,
                    t_start: float = 0.0, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
                    max_steps: int = 100_000, initial_state: Mapping[str, float] | None = None,
-                   sessions: Sequence[int] | None = None):
+                   sessions: Sequence[int] | None = None, changes_as_values: bool = False):
     """Simulate a model of ``models/``, optionally under a treatment course.
 
     Parameters
@@ -180,6 +225,10 @@ def simulate_model(model: str, course=None, changes: Mapping[str, float] | None 
     sessions : sequence of int, optional
         Deliver only these sessions of the course (the others get dose 0 and are placed
         after ``t_end`` so they never fire).
+    changes_as_values : bool
+        Write parameter changes as values after the reset instead of ``init()`` values
+        (much faster with libroadrunner 2.11; see :func:`apply_changes`), with a
+        :func:`preroll` so events at t = 0 see them. Only for runs from ``t_start = 0``.
 
     Returns
     -------
@@ -225,11 +274,15 @@ def simulate_model(model: str, course=None, changes: Mapping[str, float] | None 
 
     rr = load_model(model, extra_antimony=extra)
     all_changes = {**course_kw, **dict(changes or {}), **dict(initial_state or {})}
-    apply_changes(rr, all_changes, model=model)
+    if changes_as_values and t_start != 0:
+        raise ValueError(f"changes_as_values needs t_start=0, got t_start={t_start:g}")
+    apply_changes(rr, all_changes, model=model, as_values=changes_as_values)
     integrator = rr.getIntegrator()
     integrator.setValue("relative_tolerance", rtol)
     integrator.setValue("absolute_tolerance", atol)
     integrator.setValue("maximum_num_steps", int(max_steps))
+    if changes_as_values and rr.model.getNumEvents():
+        preroll(rr)
 
     chosen = list(selections) if selections is not None else list(info.outputs)
     if not chosen:
