@@ -40,6 +40,9 @@ __all__ = ["scan", "sensitivity", "open_scan", "ModelTarget", "CourseTarget", "F
            "ENGINES", "PENDING", "DONE", "FAILED"]
 
 
+_RESERVED = ("status", "error", "seed", "sample")
+
+
 def scan(target, space, store=None, engine: str = "local", scheduler: str | None = None,
          workers: int | None = None, chunk_size: int | None = None, seed: int = 0, readouts=None,
          resume: bool = True, progress: bool = True, common_seed: bool = False):
@@ -96,6 +99,10 @@ def scan(target, space, store=None, engine: str = "local", scheduler: str | None
     engine = _checks.choice("engine", engine, ENGINES)
     space = make_space(space, seed)
     ro = parse_readouts(readouts) if readouts is not None else target.default_readouts()
+    for r in ro:
+        if r.name in space.axes or r.name in _RESERVED:
+            raise ValueError(f"read-out name {r.name!r} is also {'an axis' if r.name in space.axes else 'reserved'}; "
+                             f"name it, e.g. readouts={{'{r.name}_end': {r.spec!r}}}")
     units = target.check(space.axes, ro)
     workers = _checks.whole_number("workers", workers if workers is not None else (os.cpu_count() or 1), low=1)
     n = space.n_points
@@ -103,7 +110,7 @@ def scan(target, space, store=None, engine: str = "local", scheduler: str | None
         chunk_size = max(1, min(100, math.ceil(n / (4 * workers))))
     chunk_size = _checks.whole_number("chunk_size", chunk_size, low=1)
     definition = {"target": target.definition(), "space": space.definition,
-                  "readouts": {r.name: r.spec for r in ro}, "seed": seed, "common_seed": bool(common_seed),
+                  "readouts": [[r.name, r.spec] for r in ro], "seed": seed, "common_seed": bool(common_seed),
                   "mechtms_version": __version__}
     names = [r.name for r in ro]
     if store is not None:
@@ -155,15 +162,15 @@ def open_scan(path):
     group = zarr.open_group(str(path), mode="r")
     values = np.asarray(group["values"][:])
     status = np.asarray(group["status"][:])
-    errors = np.asarray(group["error"][:]).astype(str).astype(object)
+    errors = np.asarray(group["error"][:]).astype(object)
     space_def = definition["space"]
+    axes = tuple(space_def["axes"])
     if "grid" in space_def:
-        space = make_space(space_def["grid"])
+        space = make_space({a: space_def["grid"][a] for a in axes})
     else:
-        axes = tuple(space_def["bounds"])
         space = Space(space_def["method"], axes, space_def,
                       {a: np.asarray(group[f"axis_{a}"][:]) for a in axes})
-    ro = parse_readouts(definition["readouts"])
+    ro = parse_readouts(dict(definition["readouts"]))
     units = json.loads(group.attrs.get("units", "{}"))
     n = space.n_points
     seed = definition["seed"]

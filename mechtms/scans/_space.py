@@ -113,7 +113,7 @@ def _grid(space: dict) -> Space:
             raise ValueError(f"axis {axis!r} repeats a value: {vals!r}")
         values[axis] = arr
         definition[axis] = arr.tolist()
-    return Space("grid", tuple(values), {"grid": definition}, values)
+    return Space("grid", tuple(values), {"axes": list(values), "grid": definition}, values)
 
 
 def _design(space: dict, seed: int) -> Space:
@@ -172,7 +172,7 @@ def _design(space: dict, seed: int) -> Space:
         if axis in integers:
             x[:, j] = np.round(x[:, j])
     values = {a: (x[:, j].astype(np.int64) if a in integers else x[:, j].copy()) for j, a in enumerate(axes)}
-    definition = {"method": method, "n": n, "bounds": bounds, "integers": integers}
+    definition = {"method": method, "n": n, "axes": list(axes), "bounds": bounds, "integers": integers}
     if method == "morris":
         definition["levels"] = levels
     return Space(method, axes, definition, values)

@@ -109,7 +109,7 @@ class ScanStore:
 
     def read(self):
         """(values, status, errors) as numpy arrays."""
-        return np.asarray(self.values[:]), self.status(), np.asarray(self.error[:]).astype(str)
+        return np.asarray(self.values[:]), self.status(), np.asarray(self.error[:]).astype(object)
 
 
 def _flat_axis(space, axis) -> np.ndarray:

@@ -44,9 +44,22 @@ def fails_at(x: float, bad: float = 3.0) -> dict:
 fails_at.readouts = ("y",)
 
 
-def slow_square(x: float, delay_s: float = 0.05, seed: int = 0) -> dict:
-    """``x**2`` (and a seeded draw) after sleeping ``delay_s``: a scan slow enough to kill midway."""
+def weighted_sum(x1: float, x2: float, x3: float, w1: float = 1.0, w2: float = -5.0, w3: float = 0.0) -> dict:
+    """``w1 x1 + w2 x2 + w3 x3``: every Morris elementary effect of x_i equals w_i times its
+    range (Morris 1991), so mu* = |w_i| (hi - lo) and sigma = 0 exactly."""
+    return {"y": w1 * x1 + w2 * x2 + w3 * x3}
+
+
+weighted_sum.readouts = ("y",)
+
+
+def slow_square(x: float, delay_s: float = 0.05, log_path: str = "", seed: int = 0) -> dict:
+    """``x**2`` (and a seeded draw) after sleeping ``delay_s``: a scan slow enough to kill
+    midway. With ``log_path``, appends one line per call (to count evaluations)."""
     time.sleep(delay_s)
+    if log_path:
+        with open(log_path, "a") as f:
+            f.write(f"{x}\n")
     return {"y": x * x, "draw": float(np.random.default_rng(seed).random())}
 
 
