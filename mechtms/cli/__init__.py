@@ -18,6 +18,8 @@ from .._checks import message_of
 COMMANDS: dict[str, str] = {
     "protocols": "mechtms.cli.protocols_cmd:protocols",
     "protocol": "mechtms.cli.protocols_cmd:protocol",
+    "scan": "mechtms.cli.scan_cmd:scan",
+    "sensitivity": "mechtms.cli.scan_cmd:sensitivity",
     "export": "mechtms.cli.export_cmd:export",
 }
 
