@@ -39,15 +39,24 @@ class RunResult:
     n_direct: np.ndarray    # (P, 2) directly activated E and I cells per delivered pulse
 
 
-def streams(seed: int) -> list[np.random.Generator]:
-    """The four independent generators of a seed (network, noise, TMS, sample)."""
-    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
+def streams(seed: int, run_seed: int | None = None) -> list[np.random.Generator]:
+    """The four independent generators of a seed (network, noise, TMS, sample).
+
+    With ``run_seed`` the network instance stays that of ``seed`` while noise, TMS
+    draws and sample come from ``SeedSequence([seed, run_seed])`` (repeated trials on
+    one network).
+    """
+    gens = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
+    if run_seed is not None:
+        gens[1:] = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, run_seed]).spawn(4)[1:]]
+    return gens
 
 
 def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, seed: int,
         weight_scale_ee: float = 1.0, pulse_steps=(), p_direct=None, win_steps=(),
         win_len: int = 1, n_sample_syn: int = 0, record_raster: bool = False,
-        axonal: bool = False, built: nets.Built | None = None) -> RunResult:
+        axonal: bool = False, built: nets.Built | None = None,
+        run_seed: int | None = None) -> RunResult:
     """Simulate ``n_steps`` steps.
 
     Parameters
@@ -61,7 +70,7 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
     n_sample_syn : int
         E→E synapses sampled for the drive reducers.
     """
-    g_net, g_noise, g_tms, g_sample = streams(seed)
+    g_net, g_noise, g_tms, g_sample = streams(seed, run_seed)
     if built is None:
         built = nets.build(spec, n_neurons, dt_ms, g_net, weight_scale_ee)
     n, ne = built.n, built.n_exc
