@@ -279,11 +279,11 @@ def _add_sbo(model) -> None:
     in_laws: set[str] = set()
     for r in model.getListOfReactions():
         r.setSBOTerm(SBO_REACTION)
-        if r.isSetKineticLaw() and r.getKineticLaw().isSetMath():
-            in_laws |= _names_in(r.getKineticLaw().getMath())
+        if r.isSetKineticLaw():
+            in_laws |= _names_in(r.getKineticLaw())
     for rule in model.getListOfRules():
-        if rule.isRate() and rule.isSetMath():
-            in_laws |= _names_in(rule.getMath())
+        if rule.isRate():
+            in_laws |= _names_in(rule)
     for p in model.getListOfParameters():
         term = SBO_PARAMETER
         for pattern, sbo in _SBO_BY_NAME:
@@ -297,16 +297,17 @@ def _add_sbo(model) -> None:
         c.setSBOTerm(SBO_COMPARTMENT)
 
 
-def _names_in(ast) -> set[str]:
-    libsbml = _libsbml()
-    out = set()
-    stack = [ast]
-    while stack:
-        n = stack.pop()
-        if n.getType() == libsbml.AST_NAME:
-            out.add(n.getName())
-        stack.extend(n.getChild(i) for i in range(n.getNumChildren()))
-    return out
+_CI = re.compile(r"<ci>\s*([^<\s]+)\s*</ci>")
+
+
+def _names_in(element) -> set[str]:
+    """Identifiers in the math of an SBML element, read from its XML.
+
+    The XML, not libsbml's AST objects: once libsedml is imported (tellurium imports it)
+    SWIG hands out libsedml's ASTNode proxies for libsbml's, and their ``getType()``
+    returns an opaque pointer, so an AST walk silently finds nothing.
+    """
+    return set(_CI.findall(element.toSBML()))
 
 
 # ---------------------------------------------------------------------------------------
@@ -314,44 +315,35 @@ def _names_in(ast) -> set[str]:
 
 
 def _all_math(model):
-    """(where, AST) for every piece of math in the model."""
+    """(where, element) for every element of the model that carries math."""
     for r in model.getListOfReactions():
-        if r.isSetKineticLaw() and r.getKineticLaw().isSetMath():
-            yield f"reaction {r.getId()}", r.getKineticLaw().getMath()
+        if r.isSetKineticLaw():
+            yield f"reaction {r.getId()}", r.getKineticLaw()
     for rule in model.getListOfRules():
-        if rule.isSetMath():
-            yield f"rule for {rule.getVariable() or '(algebraic)'}", rule.getMath()
+        yield f"rule for {rule.getVariable() or '(algebraic)'}", rule
     for ia in model.getListOfInitialAssignments():
-        if ia.isSetMath():
-            yield f"initial assignment of {ia.getSymbol()}", ia.getMath()
+        yield f"initial assignment of {ia.getSymbol()}", ia
     for e in model.getListOfEvents():
-        if e.isSetTrigger() and e.getTrigger().isSetMath():
-            yield f"trigger of event {e.getId()}", e.getTrigger().getMath()
-        if e.isSetDelay() and e.getDelay().isSetMath():
-            yield f"delay of event {e.getId()}", e.getDelay().getMath()
-        for a in e.getListOfEventAssignments():
-            if a.isSetMath():
-                yield f"event {e.getId()} assignment to {a.getVariable()}", a.getMath()
+        yield f"event {e.getId()}", e
     for fd in model.getListOfFunctionDefinitions():
-        if fd.isSetMath():
-            yield f"function {fd.getId()}", fd.getMath()
+        yield f"function {fd.getId()}", fd
+
+
+_DELAY = "http://www.sbml.org/sbml/symbols/delay"
 
 
 def unsupported_constructs(model) -> list[str]:
-    """Constructs libroadrunner rejects: algebraic rules and ``delay()`` in math."""
-    libsbml = _libsbml()
+    """Constructs libroadrunner rejects: algebraic rules and ``delay()`` in math.
+
+    Read from each element's XML (see :func:`_names_in` for why not the AST).
+    """
     found = []
     for rule in model.getListOfRules():
         if rule.isAlgebraic():
             found.append("algebraic rule (libroadrunner rejects algebraic rules)")
-    for where, ast in _all_math(model):
-        stack = [ast]
-        while stack:
-            n = stack.pop()
-            if n.getType() == libsbml.AST_FUNCTION_DELAY:
-                found.append(f"delay() in {where} (libroadrunner rejects delay())")
-                break
-            stack.extend(n.getChild(i) for i in range(n.getNumChildren()))
+    for where, element in _all_math(model):
+        if _DELAY in element.toSBML():
+            found.append(f"delay() in {where} (libroadrunner rejects delay())")
     return found
 
 
