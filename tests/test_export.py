@@ -120,7 +120,10 @@ def test_references_parse_dois_and_pubmed():
             "Ji Y (2010) Nat Neurosci, PMID: 20729843; again doi:10.1186/s13018-024-04879-6.")
     assert ex.references(text) == ["https://identifiers.org/doi:10.1186/s13018-024-04879-6",
                                    "https://identifiers.org/pubmed:20729843"]
-    assert ex.references("Shouval HZ (2002) PNAS 99:10831") == []
+    # well-known citations without an identifier in the text (checked on PMC pages)
+    assert ex.references("Shouval HZ, Bear MF, Cooper LN (2002) PNAS 99:10831") == [
+        "https://identifiers.org/doi:10.1073/pnas.152343099", "https://identifiers.org/pubmed:12136127"]
+    assert ex.references("Smith J (1999) Some Journal 1:1") == []
 
 
 # ---- determinism and staleness ---------------------------------------------------------

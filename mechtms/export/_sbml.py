@@ -50,6 +50,15 @@ _MOLE_PREFIX = {0: "mole", -3: "mmol", -6: "umol", -9: "nmol", -12: "pmol"}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s,;()\[\]]+[^\s,;()\[\].])")
 _PMID = re.compile(r"\bPMID:?\s*(\d{5,9})\b", re.IGNORECASE)
+#: Citations recognised in the free-text ``reference:`` headers of models/, with their
+#: identifiers checked against the papers' PubMed Central / publisher pages (2026-11-22).
+#: A header may always give ``doi ...`` or ``PMID ...`` itself.
+KNOWN_CITATIONS = (
+    (re.compile(r"Shouval.{0,60}2002.{0,20}(PNAS|Proc Natl Acad Sci)"),
+     ("doi:10.1073/pnas.152343099", "pubmed:12136127")),
+    (re.compile(r"Bejarano.{0,60}2014.{0,20}Nat Cell Biol"), ("doi:10.1038/ncb2934", "pubmed:24705551")),
+    (re.compile(r"Zhang L.{0,60}2024.{0,20}J Orthop Surg Res"), ("doi:10.1186/s13018-024-04879-6",)),
+)
 
 
 # ---------------------------------------------------------------------------------------
@@ -228,9 +237,16 @@ def _set_model_units(model, info: ModelInfo) -> None:
 
 
 def references(text: str) -> list[str]:
-    """identifiers.org URIs of the DOIs and PubMed ids in a header ``reference:`` line."""
+    """identifiers.org URIs of the papers a header ``reference:`` line cites.
+
+    DOIs and PubMed ids written in the text, then the :data:`KNOWN_CITATIONS` it names,
+    in that order, without duplicates.
+    """
     uris = [f"https://identifiers.org/doi:{d}" for d in _DOI.findall(text)]
     uris += [f"https://identifiers.org/pubmed:{p}" for p in _PMID.findall(text)]
+    for pattern, ids in KNOWN_CITATIONS:
+        if pattern.search(text):
+            uris += [f"https://identifiers.org/{i}" for i in ids]
     return list(dict.fromkeys(uris))
 
 
