@@ -37,7 +37,6 @@ above rest), ``theta_p`` (µM), ``M_fast``/``M_slow`` (µM), ``pulse_count``, ``
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -54,6 +53,9 @@ DRIVE_RANGES: dict[str, tuple[float, float]] = {
     "pre_prob": (0.0, 1.0), "epsp_mV": (0.0, 40.0), "bap_prob": (0.0, 1.0), "bap_mV": (0.0, 100.0)}
 #: After-effect time after the last pulse, s (30 min: the MEP anchors span 15-60 min).
 AFTER_EFFECT_S = 1800.0
+#: CVODE tolerances used here: 4x faster than mechtms.ode's 1e-8/1e-10 and within 1e-4
+#: percentage points of it on every preset's after-effect (benchmarks/plasticity_speed.py).
+RTOL, ATOL = 1e-6, 1e-9
 #: Variables returned by :func:`time_course`.
 OUTPUTS = ("W", "dW_percent", "Ca", "theta_p", "M_fast", "M_slow", "pulse_count", "Ca_int", "Ca_peak")
 #: State a session hands on to the next (initial values the coupling may set).
@@ -68,9 +70,7 @@ def schedule_changes(protocol: Protocol) -> dict[str, float]:
     ``j*train_period_s + b*ibi_s + k*isi_s``; ``n_total`` is ``protocol.n_delivered``
     (0 for a sham, so nothing is delivered).
     """
-    if not isinstance(protocol, Protocol):
-        raise ValueError(f"protocol must be a mechtms.protocols.Protocol, got {type(protocol).__name__}; "
-                         f"build one with mechtms.protocols.rtms(...) or preset(name)")
+    _check_protocol(protocol)
     continuous = protocol.train_s is None or protocol.n_trains == 1
     return {
         "isi_s": 1.0 / protocol.burst_frequency_hz,
@@ -80,6 +80,13 @@ def schedule_changes(protocol: Protocol) -> dict[str, float]:
         "train_period_s": 0.0 if continuous else float(protocol.train_period_s),
         "n_total": float(protocol.n_delivered),
     }
+
+
+def _check_protocol(protocol) -> Protocol:
+    if not isinstance(protocol, Protocol):
+        raise ValueError(f"protocol must be a mechtms.protocols.Protocol, got {type(protocol).__name__}; "
+                         f"build one with mechtms.protocols.rtms(...) or preset(name)")
+    return protocol
 
 
 def drive_changes(drive: Mapping[str, float] | None) -> dict[str, float]:
@@ -132,7 +139,7 @@ def _changes(protocol, drive, changes, W0=None, M0=None) -> dict[str, float]:
 def time_course(protocol: Protocol, drive: Mapping[str, float] | None = None, t_after_s: float = 3600.0,
                 changes: Mapping[str, float] | None = None, points: int | None = None, *,
                 W0: float | None = None, M0: Mapping[str, float] | None = None,
-                selections: Iterable[str] | None = None, rtol: float = 1e-6, atol: float = 1e-9):
+                selections: Iterable[str] | None = None, rtol: float | None = None, atol: float | None = None):
     """Simulate one session and what follows it.
 
     Parameters
@@ -154,6 +161,8 @@ def time_course(protocol: Protocol, drive: Mapping[str, float] | None = None, t_
         Weight at the start (default the baseline 1): session-to-session metaplasticity.
     M0 : mapping, optional
         Initial ``M_fast``/``M_slow`` (µM), e.g. carried over from a previous session.
+    rtol, atol : float, optional
+        CVODE tolerances (default :data:`RTOL`, :data:`ATOL`).
 
     Returns
     -------
@@ -171,7 +180,7 @@ def time_course(protocol: Protocol, drive: Mapping[str, float] | None = None, t_
     if points is None:
         points = int(min(20001, max(1001, t_end / 0.5 + 1)))
     ds = simulate_model(MODEL, changes=_changes(protocol, drive, changes, W0, M0), t_end=t_end,
-                        points=points, selections=list(selections or OUTPUTS), rtol=rtol, atol=atol,
+                        points=points, selections=list(selections or OUTPUTS), rtol=rtol or RTOL, atol=atol or ATOL,
                         changes_as_values=True)
     ds.attrs["protocol"] = json.dumps(protocol.summary(), sort_keys=True)
     ds.attrs["t_last_pulse_s"] = _session_end(protocol)
@@ -193,7 +202,7 @@ def after_effect(protocol: Protocol, drive: Mapping[str, float] | None = None, a
     Keyword arguments go to :func:`time_course` (``W0``, ``M0``, ``rtol``...).
     """
     at_s = _checks.finite_number("at_s", at_s, low=0)
-    end = float(protocol.duration_s)
+    end = float(_check_protocol(protocol).duration_s)
     kw.setdefault("points", 3)
     ds = _run_until(protocol, drive, end + at_s, changes, **kw)
     return float(ds.dW_percent.values[-1])
@@ -204,6 +213,8 @@ def _run_until(protocol, drive, t_end, changes, points=3, **kw):
 
     W0, M0 = kw.pop("W0", None), kw.pop("M0", None)
     selections = kw.pop("selections", OUTPUTS)
+    kw.setdefault("rtol", RTOL)
+    kw.setdefault("atol", ATOL)
     return simulate_model(MODEL, changes=_changes(protocol, drive, changes, W0, M0), t_end=max(t_end, 1e-6),
                           points=points, selections=list(selections), changes_as_values=True, **kw)
 
@@ -261,18 +272,33 @@ def frequency_response(frequencies_hz: Iterable[float] = (0.5, 1, 2, 3, 5, 10, 2
                         name="dW_percent", attrs={"units": "%", "pulses": pulses, "at_s": at_s})
 
 
-def crossover_frequency(response) -> float:
-    """Lowest frequency (Hz, log-interpolated) where a frequency response turns from LTD to LTP.
+def crossover_frequency(lo_hz: float = 10.0, hi_hz: float = 50.0, *, tol_hz: float = 0.1, pulses: int = 900,
+                        drive: Mapping[str, float] | None = None, at_s: float = AFTER_EFFECT_S,
+                        changes: Mapping[str, float] | None = None, **kw) -> float:
+    """Frequency (Hz) at which continuous rTMS of ``pulses`` turns from LTD to LTP (BCM θ_M).
 
-    ``nan`` if it never does.
+    Bisection on :func:`after_effect` between ``lo_hz`` (must depress) and ``hi_hz`` (must
+    potentiate) down to ``tol_hz``. Keyword arguments (``W0``, ``M0``) go to
+    :func:`after_effect`: ``M0`` from a priming block moves the crossover (metaplasticity).
     """
-    f = np.asarray(response.frequency_hz.values, dtype=float)
-    y = np.asarray(response.values, dtype=float)
-    for i in range(len(f) - 1):
-        if y[i] < 0 <= y[i + 1]:
-            x0, x1 = math.log(f[i]), math.log(f[i + 1])
-            return float(math.exp(x0 + (x1 - x0) * (-y[i]) / (y[i + 1] - y[i])))
-    return math.nan
+    lo = _checks.finite_number("lo_hz", lo_hz, low=0, low_open=True)
+    hi = _checks.finite_number("hi_hz", hi_hz, low=lo, low_open=True, high=1000)
+    tol = _checks.finite_number("tol_hz", tol_hz, low=0, low_open=True)
+
+    def effect(f):
+        return after_effect(rtms(f, pulses, 100), drive=drive, at_s=at_s, changes=changes, **kw)
+
+    at_lo, at_hi = effect(lo), effect(hi)
+    if not at_lo < 0 <= at_hi:
+        raise ValueError(f"no LTD-to-LTP crossover between lo_hz={lo:g} ({at_lo:+.1f} %) and hi_hz={hi:g} "
+                         f"({at_hi:+.1f} %): widen the bracket")
+    while hi - lo > tol:
+        mid = 0.5 * (lo + hi)
+        if effect(mid) < 0:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
 
 
 def tbs_table(pulses: int = 600, drive: Mapping[str, float] | None = None, at_s: float = AFTER_EFFECT_S,
