@@ -63,27 +63,26 @@ def _pristine_values(rr) -> dict[str, float]:
 
 
 def apply_changes(rr, changes: Mapping[str, float] | None = None, *, model: str = "model",
-                  as_values: bool = False) -> None:
+                  as_values: bool = True) -> None:
     """Reset ``rr`` to the model file and apply ``changes``, always in the same order.
 
-    Every change, species or parameter, is written as an initial value (``init(name)``):
-    written that way nothing reverts anything else, and initial assignments that depend
-    on a changed parameter follow it. ``init()`` values survive ``resetAll()`` in
-    libroadrunner (``shared/reference/roadrunner.md``), so the names changed by the
-    previous call are first restored to the values recorded when the runner was built;
-    a run never sees another run's changes. Then ``resetAll()`` puts time, state and
-    events back to t = 0. Keys may be written ``X`` or ``init(X)``; unknown names raise
-    ``KeyError`` with close matches.
+    1. Names written with ``init()`` by the previous call are restored to the values
+       recorded when the runner was built (``init()`` values survive ``resetAll()`` in
+       libroadrunner, ``shared/reference/roadrunner.md``): no run sees another's changes.
+    2. Names that an initial assignment refers to (or defines) are written with
+       ``init(name)``, so the assignments follow them; written this way nothing reverts
+       anything else. Each such write regenerates the model in libroadrunner 2.11
+       (~65 ms, measured here), so it is kept to these names.
+    3. ``resetAll()`` puts time, state and events back to t = 0 (plus a 1e-9 flush step
+       for models with events: stale trigger state, see below).
+    4. Every other change, species or parameter, is written as a current value
+       (microseconds; the next ``resetAll()`` restores it). Events whose trigger these
+       values change at the start time need :func:`preroll`, which
+       :func:`simulate_model` always does.
 
-    ``as_values=True`` (opt-in, for models with pulse events such as
-    ``calcium_plasticity``): libroadrunner 2.11 regenerates the model on every
-    ``init()`` write (~60-150 ms each, measured here), so global parameters that no
-    initial assignment refers to are instead written as *current* values after the
-    reset (microseconds; nothing persists, the next ``resetAll()`` restores them).
-    Species and parameters used by initial assignments still go through ``init()``.
-    Events at t = 0 then need :func:`preroll` before the run (done by
-    :func:`simulate_model`): the reset has already evaluated their triggers with the
-    file's values.
+    ``as_values=False`` writes everything with ``init()`` (slow; kept for comparison).
+    Keys may be written ``X`` or ``init(X)``; unknown names raise ``KeyError`` with close
+    matches.
     """
     changes = dict(changes or {})
     pristine = _pristine_values(rr)
@@ -99,12 +98,13 @@ def apply_changes(rr, changes: Mapping[str, float] | None = None, *, model: str 
     as_value = {}
     if as_values:
         fixed = _initial_assignment_inputs(rr)
-        as_value = {n: v for n, v in wanted.items() if known[n] == "parameter" and n not in fixed}
+        as_value = {n: v for n, v in wanted.items() if known[n] != "compartment" and n not in fixed}
     by_init = {n: v for n, v in wanted.items() if n not in as_value}
     for name in rr.mechtms_touched - set(by_init):
         rr.setValue(f"init({name})", pristine[name])
     for name, value in by_init.items():
-        rr.setValue(f"init({name})", value)
+        if rr.getValue(f"init({name})") != value:
+            rr.setValue(f"init({name})", value)
     rr.mechtms_touched = set(by_init)
     rr.resetAll()
     if rr.model.getNumEvents():
@@ -124,25 +124,33 @@ def _initial_assignment_inputs(rr) -> set[str]:
     if names is None:
         import libsbml
 
-        model = libsbml.readSBMLFromString(rr.getCurrentSBML()).getModel()
+        model = libsbml.readSBMLFromString(rr.getSBML()).getModel()  # getCurrentSBML() drops initial assignments
         names = set()
         for ia in model.getListOfInitialAssignments():
             names.add(ia.getSymbol())
-            nodes = ia.getMath().getListOfNodes() if ia.isSetMath() else []
-            names.update(nodes.get(i).getName() for i in range(nodes.getSize()) if nodes.get(i).isName())
+            if ia.isSetMath():
+                names.update(_ast_names(ia.getMath()))
         rr.mechtms_ia_inputs = names
     return names
 
 
-def preroll(rr, dt: float = 1e-9) -> None:
-    """Integrate from -dt to 0 so that event triggers see the values set after the reset.
+def _ast_names(node) -> set[str]:
+    """Identifiers used in a libsbml math AST."""
+    found = {node.getName()} if node.isName() else set()
+    for i in range(node.getNumChildren()):
+        found |= _ast_names(node.getChild(i))
+    return found
+
+
+def preroll(rr, dt: float = 1e-9, t_start: float = 0.0) -> None:
+    """Integrate from ``t_start - dt`` to ``t_start`` so event triggers see the values set after the reset.
 
     With ``apply_changes(..., as_values=True)`` an event whose trigger becomes true at
     t = 0 only because of a changed value (a pulse train's first pulse) would be lost:
     libroadrunner evaluates triggers at the reset, before the values are written. A run
     from -dt crosses t = 0 and fires such events exactly at t = 0 (tests/test_plasticity.py).
     """
-    rr.simulate(-float(dt), 0.0, 2)
+    rr.simulate(float(t_start) - float(dt), float(t_start), 2)
 
 
 def course_events(n_sessions: int, target: str, mode: str = "add") -> str:
@@ -196,7 +204,7 @@ def simulate_model(model: str, course=None, changes: Mapping[str, float] | None 
                    selections: Sequence[str] | None = None, session_doses=None,
                    t_start: float = 0.0, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
                    max_steps: int = 100_000, initial_state: Mapping[str, float] | None = None,
-                   sessions: Sequence[int] | None = None, changes_as_values: bool = False):
+                   sessions: Sequence[int] | None = None, changes_as_values: bool = True):
     """Simulate a model of ``models/``, optionally under a treatment course.
 
     Parameters
@@ -226,9 +234,9 @@ def simulate_model(model: str, course=None, changes: Mapping[str, float] | None 
         Deliver only these sessions of the course (the others get dose 0 and are placed
         after ``t_end`` so they never fire).
     changes_as_values : bool
-        Write parameter changes as values after the reset instead of ``init()`` values
-        (much faster with libroadrunner 2.11; see :func:`apply_changes`), with a
-        :func:`preroll` so events at t = 0 see them. Only for runs from ``t_start = 0``.
+        Write changes as values after the reset instead of ``init()`` values (default;
+        much faster with libroadrunner 2.11, see :func:`apply_changes`), followed by a
+        :func:`preroll` so events at the start time see them.
 
     Returns
     -------
@@ -274,15 +282,13 @@ def simulate_model(model: str, course=None, changes: Mapping[str, float] | None 
 
     rr = load_model(model, extra_antimony=extra)
     all_changes = {**course_kw, **dict(changes or {}), **dict(initial_state or {})}
-    if changes_as_values and t_start != 0:
-        raise ValueError(f"changes_as_values needs t_start=0, got t_start={t_start:g}")
     apply_changes(rr, all_changes, model=model, as_values=changes_as_values)
     integrator = rr.getIntegrator()
     integrator.setValue("relative_tolerance", rtol)
     integrator.setValue("absolute_tolerance", atol)
     integrator.setValue("maximum_num_steps", int(max_steps))
-    if changes_as_values and rr.model.getNumEvents():
-        preroll(rr)
+    if rr.model.getNumEvents():
+        preroll(rr, t_start=t_start)
 
     chosen = list(selections) if selections is not None else list(info.outputs)
     if not chosen:

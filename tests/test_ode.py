@@ -200,3 +200,18 @@ def test_sessions_before_a_late_start_are_history():
     ode.simulate_model("closed_forms", course=at_zero, t_start=10, t_end=30, points=3)
     first = ode.simulate_model("closed_forms", course=at_zero, t_end=3, points=4)
     assert first.signal.values[1] == pytest.approx(np.exp(-1 / 3), rel=1e-6)  # the t = 0 session still fires
+
+
+def test_parameters_used_by_initial_assignments_are_found():
+    # rr.getCurrentSBML() drops initial assignments: they must be read from rr.getSBML().
+    rr = __import__("mechtms").load_model("closed_forms")
+    assert {"k", "X2"} <= ode._initial_assignment_inputs(rr)
+
+
+def test_value_writes_and_init_writes_agree():
+    c = protocols.course(protocols.itbs(600), days=3)
+    fast = ode.simulate_model("closed_forms", course=c, changes={"kd": 0.3, "k": 0.8, "X": 2.0})
+    slow = ode.simulate_model("closed_forms", course=c, changes={"kd": 0.3, "k": 0.8, "X": 2.0},
+                              changes_as_values=False)
+    for name in ("X", "Kp", "signal"):
+        np.testing.assert_allclose(fast[name].values, slow[name].values, rtol=1e-6, atol=1e-9)
