@@ -338,3 +338,23 @@ def test_cli_spec_errors_are_one_line(tmp_path):
     assert r.returncode == 2 and "unknown key of bad.toml 'spcae'. Did you mean 'space'" in r.stderr
     r = run_cli("scan", "--help")
     assert r.returncode == 0 and "[sensitivity]" in r.stdout and "method = \"lhs\"" in r.stdout
+
+
+# ---- figures ---------------------------------------------------------------------------------------
+def test_heatmap_and_sobol_bars():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from mechtms import scans_plots
+
+    ds = scan(examples.fails_at, {"x": [1.0, 2.0, 3.0], "bad": [3.0, 9.0]})
+    ax = scans_plots.heatmap(ds, "y", x="x", y="bad")
+    # the failed point (x = 3, bad = 3) is a blank cell: seaborn masks NaN
+    cells = ax.collections[0].get_array()
+    assert cells.size == 6 and np.ma.count_masked(cells) == 1
+    with pytest.raises(ValueError, match=r"unknown grid axis 'frequency_hz'"):
+        scans_plots.heatmap(ds, "y")
+    s = mt.sensitivity(examples.weighted_sum, {"x1": (0, 1), "x2": (0, 1), "x3": (0, 1)}, n=8,
+                       engine="serial", progress=False)
+    fig = scans_plots.sobol_bars(s)
+    assert len(fig.axes) == 1 and len(fig.axes[0].containers) >= 2

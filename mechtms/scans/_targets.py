@@ -175,6 +175,13 @@ class ModelTarget:
         self.rtol = ode.DEFAULT_RTOL if rtol is None else float(rtol)
         self.atol = ode.DEFAULT_ATOL if atol is None else float(atol)
         self.max_steps = int(max_steps)
+        self._runners: dict = {}
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "_runners"}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state, _runners={})
 
     def definition(self) -> dict:
         from ..models import sbml, sbml_sha256
@@ -191,6 +198,7 @@ class ModelTarget:
         from .. import ode
         from ..models import load_model, units_of
 
+        self._runners = {}  # a new scan looks the model up again (the file may have changed)
         rr = load_model(self.model)
         known = set(ode.settable_names(rr))
         course_axes = set(PROTOCOL_AXES) | set(COURSE_AXES) | {"dose"}
@@ -234,7 +242,9 @@ class ModelTarget:
             for k in PROTOCOL_AXES + COURSE_AXES:
                 point.pop(k, None)
         changes.update(point)
-        rr = load_model(self.model, extra_antimony=extra)
+        rr = self._runners.get(extra)
+        if rr is None:  # compiled once per process (load_model caches), looked up once per target
+            rr = self._runners[extra] = load_model(self.model, extra_antimony=extra)
         apply_changes_fast(rr, changes, model=self.model)
         integrator = rr.getIntegrator()
         integrator.setValue("relative_tolerance", self.rtol)
