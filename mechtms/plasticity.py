@@ -53,8 +53,8 @@ DRIVE_RANGES: dict[str, tuple[float, float]] = {
     "pre_prob": (0.0, 1.0), "epsp_mV": (0.0, 40.0), "bap_prob": (0.0, 1.0), "bap_mV": (0.0, 100.0)}
 #: After-effect time after the last pulse, s (30 min: the MEP anchors span 15-60 min).
 AFTER_EFFECT_S = 1800.0
-#: CVODE tolerances used here: 4x faster than mechtms.ode's 1e-8/1e-10 and within 1e-4
-#: percentage points of it on every preset's after-effect (benchmarks/plasticity_speed.py).
+#: CVODE tolerances used here: ~4x faster than mechtms.ode's 1e-8/1e-10, after-effects
+#: within 0.005 percentage points of them (benchmarks/plasticity_speed.py).
 RTOL, ATOL = 1e-6, 1e-9
 #: Variables returned by :func:`time_course`.
 OUTPUTS = ("W", "dW_percent", "Ca", "theta_p", "M_fast", "M_slow", "pulse_count", "Ca_int", "Ca_peak")
