@@ -41,13 +41,13 @@ def plain_loop(space) -> tuple[float, np.ndarray]:
     rr = roadrunner.RoadRunner(sbml("closed_forms"))
     rr.getIntegrator().setValue("relative_tolerance", 1e-8)
     rr.getIntegrator().setValue("absolute_tolerance", 1e-10)
+    rr.timeCourseSelections = ["time", "X", "Kp"]
     out = []
     for k in space["k"]:
         for ka in space["ka"]:
             rr.resetAll()
             rr["k"] = k
             rr["ka"] = ka
-            rr.timeCourseSelections = ["time", "X", "Kp"]
             res = rr.simulate(0.0, 10.0, 101)
             out.append((res[-1, 1], res[-1, 2]))
     return time.perf_counter() - t0, np.asarray(out)

@@ -257,7 +257,9 @@ class ModelTarget:
         except RuntimeError as exc:
             raise RuntimeError(f"{self.model}: integration failed: {exc}") from exc
         time = data[:, 0]
-        coords = {"time": time, "day": time * self.info.hours_per_time_unit / 24.0}
+        coords = {"time": time}
+        if any(r.coord == "day" for r in readouts):
+            coords["day"] = time * self.info.hours_per_time_unit / 24.0
         column = {v: i + 1 for i, v in enumerate(variables)}
         return [reduce_series(r, data[:, column[r.var]], coords) for r in readouts]
 

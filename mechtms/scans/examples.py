@@ -64,3 +64,51 @@ def slow_square(x: float, delay_s: float = 0.05, log_path: str = "", seed: int =
 
 
 slow_square.readouts = ("y", "draw")
+
+
+def sci_two_layer(frequency_hz: float, intensity_rmt: float = 100.0, sessions: int = 28,
+                  base: str = "sci_15hz_mouse", condition_changes: tuple = (("injury", 1.0),)) -> dict:
+    """A two-layer stand-in for the whole chain on the SCI course (no network).
+
+    The session protocol (``base`` preset with ``frequency_hz``, ``intensity_rmt``) goes
+    through the calcium plasticity model (:func:`mechtms.plasticity.session_summary`); its
+    calcium integral relative to the ``base`` session is each session's dose
+    (:func:`mechtms.coupling.calcium_to_dose`) for ``cx43_autophagy_mtor`` with
+    ``injury = 1`` over a course of ``sessions`` daily sessions, read on day 28.
+
+    Not the chain: without the spiking network, intensity recruits no extra neurons, so
+    ``intensity_rmt`` only enters the protocol (and has no effect here); the plasticity
+    drive is the model's default, the weight is not carried from session to session.
+    Use :class:`mechtms.scans.CourseTarget` for the real chain.
+    """
+    from .. import plasticity, protocols
+    from ..coupling import calcium_to_dose
+    from ..ode import simulate_model
+
+    ref = protocols.preset(base)
+    p = ref.replace(frequency_hz=float(frequency_hz), intensity=float(intensity_rmt), intensity_ref="RMT")
+    dose = calcium_to_dose(_ca_integral(p), _ca_integral(ref))
+    course = protocols.course(p, days=int(sessions))
+    ds = simulate_model("cx43_autophagy_mtor", course=course, changes=dict(condition_changes),
+                        session_doses=dose, t_end=29 * 24, points=29 * 24 + 1)
+    day28 = ds.sel(time=28 * 24.0)
+    out = {name: float(day28[name]) for name in ("BMS", "pmTOR", "LC3II", "p62", "Cx43")}
+    out["dose"] = dose
+    return out
+
+
+sci_two_layer.readouts = ("BMS", "pmTOR", "LC3II", "p62", "Cx43", "dose")
+sci_two_layer.units = {"BMS": "score 0-9", "dose": "1 (reference session = 1)"}
+
+
+def _ca_integral(protocol) -> float:
+    from .. import plasticity
+
+    key = (protocol.frequency_hz, protocol.pulses, protocol.train_s, protocol.iti_s,
+           protocol.pulses_per_burst, protocol.burst_frequency_hz, protocol.sham)
+    if key not in _CA_CACHE:
+        _CA_CACHE[key] = plasticity.session_summary(protocol)["ca_integral_uM_s"]
+    return _CA_CACHE[key]
+
+
+_CA_CACHE: dict = {}
