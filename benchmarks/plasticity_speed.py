@@ -34,7 +34,9 @@ def best_of(fn, repeat=3):
 def main() -> None:
     import roadrunner
 
-    from mechtms import models, ode, plasticity as pl, protocols as P
+    from mechtms import models, ode
+    from mechtms import plasticity as pl
+    from mechtms import protocols as P
 
     models.clear_cache()
     t0 = time.perf_counter()
@@ -49,7 +51,7 @@ def main() -> None:
     for name in P.presets():
         p = P.preset(name)
         pl.session_summary(p)  # warm
-        t = best_of(lambda: pl.session_summary(p))
+        t = best_of(lambda p=p: pl.session_summary(p))
         print(f"{name:26s} {p.n_delivered:6d} {t:10.3f} {1 / t:10.1f}")
 
     p = P.preset("itbs_600")

@@ -19,7 +19,9 @@ import re
 import numpy as np
 import pytest
 
-from mechtms import models, ode, plasticity as pl, protocols as P
+from mechtms import models, ode
+from mechtms import plasticity as pl
+from mechtms import protocols as P
 
 MODEL = "calcium_plasticity"
 
