@@ -5,19 +5,21 @@ Public API::
     simulate(protocol=None, network="izhikevich2003", duration_s=None, seed=0, ...)
     session_drive(protocol, network="cortex", weight_scale_ee=1.0, seed=0, max_pulses=None)
     band_powers(ds, window="post"), spectrum(ds, window), BANDS
+    pattern_intensity_scan(...), variance_shares(scan), intensity_trends(scan)
     calibrate_rmt(network="cortex", ...), recruitment(intensity_rmt, network="cortex")
     NETWORKS, IzhNetwork
 
 Facts and sources: ``shared/reference/network.md``; kernels in ``_kernels.py``.
 """
 
+from .analysis import PATTERNS, intensity_trends, pattern_intensity_scan, variance_shares
 from .lfp import BANDS, band_powers, peak_frequencies, rws_proxy, spectrum, window_mask
 from .networks import ALL_NETWORKS, CORTEX, IZHIKEVICH2003, NETWORKS, IzhNetwork
 from .simulate import session_drive, simulate
 from .stimulation import calibrate_rmt, direct_probability, recruitment
 
 __all__ = [
-    "ALL_NETWORKS", "BANDS", "CORTEX", "IZHIKEVICH2003", "NETWORKS", "IzhNetwork", "band_powers",
+    "ALL_NETWORKS", "BANDS", "PATTERNS", "intensity_trends", "pattern_intensity_scan", "variance_shares", "CORTEX", "IZHIKEVICH2003", "NETWORKS", "IzhNetwork", "band_powers",
     "calibrate_rmt", "direct_probability", "peak_frequencies", "recruitment", "rws_proxy",
     "session_drive", "simulate", "spectrum", "window_mask",
 ]

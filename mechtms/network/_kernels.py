@@ -50,12 +50,13 @@ class IzhParams(NamedTuple):
 @njit(cache=True)
 def _deliver(j, slot_base, n_slots, indptr, indices, weights, delays, buf_e, buf_i, n_exc):
     """Add neuron j's outgoing weights into the delay ring buffers."""
-    if j < n_exc:
-        for k in range(indptr[j], indptr[j + 1]):
-            buf_e[(slot_base + delays[k]) % n_slots, indices[k]] += weights[k]
-    else:
-        for k in range(indptr[j], indptr[j + 1]):
-            buf_i[(slot_base + delays[k]) % n_slots, indices[k]] += weights[k]
+    # delays < n_slots, so one conditional subtraction replaces the modulo
+    buf = buf_e if j < n_exc else buf_i
+    for k in range(indptr[j], indptr[j + 1]):
+        row = slot_base + delays[k]
+        if row >= n_slots:
+            row -= n_slots
+        buf[row, indices[k]] += weights[k]
 
 
 @njit(cache=True)
@@ -165,27 +166,31 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
                 v[j] = c[j]
                 u[j] += d[j]
                 _deliver(j, slot, n_slots, indptr, indices, weights, delays, buf_e, buf_i, n_exc)
-        # --- synaptic currents (exact exponential propagator) -------------------------
+        # --- synaptic currents (exact exponential propagator), then the membrane:
+        # Euler sub-steps of v, then u (one pass over the neurons)
         se = 0.0
         si = 0.0
+        row_e = buf_e[slot]
+        row_i = buf_i[slot]
         for j in range(n):
-            i_e[j] = i_e[j] * p.decay_e + buf_e[slot, j]
-            i_i[j] = i_i[j] * p.decay_i + buf_i[slot, j]
-            buf_e[slot, j] = 0.0
-            buf_i[slot, j] = 0.0
+            ie_j = i_e[j] * p.decay_e + row_e[j]
+            ii_j = i_i[j] * p.decay_i + row_i[j]
+            i_e[j] = ie_j
+            i_i[j] = ii_j
+            row_e[j] = 0.0
+            row_i[j] = 0.0
             if j < n_exc:
-                se += i_e[j]
-                si += i_i[j]
+                se += ie_j
+                si += ii_j
+            cur = ie_j + ii_j + i_noise[j]
+            vj = v[j]
+            uj = u[j]
+            for _ in range(p.n_sub):
+                vj += h * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + cur)
+            v[j] = vj
+            u[j] = uj + p.dt_ms * a[j] * (b[j] * vj - uj)
         lfp[bin_, 0] += se * inv_ne / p.rec_every
         lfp[bin_, 1] += si * inv_ne / p.rec_every
-        # --- membrane: Euler sub-steps of v, then u ------------------------------------
-        for j in range(n):
-            cur = i_e[j] + i_i[j] + i_noise[j]
-            vj = v[j]
-            for _ in range(p.n_sub):
-                vj += h * (0.04 * vj * vj + 5.0 * vj + 140.0 - u[j] + cur)
-            v[j] = vj
-            u[j] += p.dt_ms * a[j] * (b[j] * vj - u[j])
         # --- passive depolarisation tracer of tracked neurons -------------------------
         for m in range(n_track):
             j = track[m]
@@ -195,3 +200,62 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
                 if rise > epsp[kw, m]:
                     epsp[kw, m] = rise
     return -1 if overflow else n_spk
+
+
+class LifParams(NamedTuple):
+    """Current-based LIF network (Brette et al. 2007 CUBA benchmark), exact propagators.
+
+    decay_m, decay_e, decay_i : exp(-dt/tau) of v, ge, gi; coef_e, coef_i : propagator
+    from ge, gi to v over one step; el, v_th, v_reset : mV; ref_steps : refractory steps;
+    w_e, w_i : jumps of ge, gi per spike (mV); n_exc : neurons 0..n_exc-1 excitatory.
+    """
+
+    decay_m: float
+    decay_e: float
+    decay_i: float
+    coef_e: float
+    coef_i: float
+    el: float
+    v_th: float
+    v_reset: float
+    ref_steps: int
+    w_e: float
+    w_i: float
+    n_exc: int
+
+
+@njit(cache=True)
+def lif_run(p, v, ge, gi, refractory_until, indptr, indices, counts, step0, n_steps):
+    """Advance a CUBA LIF network ``n_steps`` steps (Brian2 order: update, threshold, propagate, reset).
+
+    v, ge, gi : (N,) mV, modified in place; refractory_until : (N,) int64 step until which v
+    is clamped; indptr (N+1,), indices (S,) CSR by presynaptic neuron; counts (n_steps, 2)
+    int32 E and I spikes per step. Returns the number of synaptic events delivered.
+    """
+    n = v.shape[0]
+    events = 0
+    for s in range(n_steps):
+        t = step0 + s
+        for j in range(n):
+            ge_j = ge[j]
+            gi_j = gi[j]
+            if t >= refractory_until[j]:
+                v[j] = p.el + (v[j] - p.el) * p.decay_m + ge_j * p.coef_e + gi_j * p.coef_i
+            ge[j] = ge_j * p.decay_e
+            gi[j] = gi_j * p.decay_i
+        for j in range(n):
+            if v[j] > p.v_th:
+                v[j] = p.v_reset
+                refractory_until[j] = t + 1 + p.ref_steps
+                lo = indptr[j]
+                hi = indptr[j + 1]
+                events += hi - lo
+                if j < p.n_exc:
+                    counts[s, 0] += 1
+                    for k in range(lo, hi):
+                        ge[indices[k]] += p.w_e
+                else:
+                    counts[s, 1] += 1
+                    for k in range(lo, hi):
+                        gi[indices[k]] += p.w_i
+    return events

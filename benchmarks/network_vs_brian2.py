@@ -1,0 +1,224 @@
+"""mechtms (numba) vs Brian2 (cython and cpp_standalone) on the same networks, same machine.
+
+Networks
+--------
+* Izhikevich 2003 (IEEE Trans Neural Netw 14:1569), 1,000 neurons, all-to-all, 1 ms
+  steps with two 0.5 ms half-steps, thalamic noise each ms: in Brian2 the published
+  update is a ``run_regularly`` block and the synapses add into a per-step input
+  (Brian2's order thresholds → synapses → resets → next update is the listing's order).
+* CUBA 4,000 (Brette et al. 2007, J Comput Neurosci 23:349; Brian2's ``CUBA.py``),
+  0.1 ms, exact integration.
+* The 600-pulse iTBS session on the 1,000-neuron production network (``session_drive``).
+
+Reported: firing rates (must agree within 10 %), wall time of the simulation loop
+(Brian2: excluding code generation and compilation, reported separately; mechtms:
+excluding numba compilation, which is cached), speed ratios and synaptic events per
+second. Single-threaded (run with ``NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1``). Timings
+on a shared machine are noisy: each timing is the best of ``--repeats`` runs.
+
+Usage::
+
+    .venv/bin/python benchmarks/network_vs_brian2.py [--duration 10] [--repeats 2] [--skip-brian2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import time
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+import mechtms as mt  # noqa: E402
+from mechtms import protocols as P  # noqa: E402
+from mechtms.network import _engine, cuba  # noqa: E402
+from mechtms.network import networks as nets  # noqa: E402
+
+
+# ---- mechtms ---------------------------------------------------------------------------
+def mechtms_izhikevich(duration_s: float, repeats: int) -> dict:
+    spec = nets.IZHIKEVICH2003
+    g = _engine.streams(0)[0]
+    built = nets.build(spec, 1000, 1.0, g)
+    _engine.run(spec, n_neurons=1000, dt_ms=1.0, n_steps=50, seed=0, built=built)  # warm-up/compile
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        r = _engine.run(spec, n_neurons=1000, dt_ms=1.0, n_steps=int(duration_s * 1000), seed=0, built=built)
+        best = min(best, time.perf_counter() - t0)
+    spikes = r.counts.sum()
+    return {"rate_hz": spikes / 1000 / duration_s, "run_s": best, "events": int(spikes) * 1000}
+
+
+def mechtms_cuba(duration_s: float, repeats: int) -> dict:
+    cuba.simulate(0.01)  # compile
+    runs = [cuba.simulate(duration_s) for _ in range(repeats)]
+    best = min(runs, key=lambda r: r["run_s"])
+    return best
+
+
+def mechtms_itbs(repeats: int) -> dict:
+    p = P.itbs(600, 100, intensity_ref="RMT")
+    x = mt.network.calibrate_rmt("cortex")
+    mt.network.session_drive(p, x_rmt=x, max_pulses=3)  # compile
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        d = mt.network.session_drive(p, x_rmt=x)
+        best = min(best, time.perf_counter() - t0)
+    return {"run_s": best, "simulated_s": d.attrs["duration_s"], "rate_E_hz": d.attrs["rate_E_hz"]}
+
+
+# ---- Brian2 ------------------------------------------------------------------------------
+def brian2_izhikevich(duration_s: float, target: str) -> dict:
+    import brian2 as b2
+
+    b2.start_scope()
+    b2.defaultclock.dt = 1 * b2.ms
+    ne, ni = 800, 200
+    g = b2.NeuronGroup(ne + ni, """a : 1
+        b : 1
+        c : 1
+        d : 1
+        sigma : 1
+        v : 1
+        u : 1
+        isyn : 1""", threshold="v >= 30", reset="v = c; u += d", method=None)
+    rng = np.random.default_rng(0)
+    re, ri = rng.random(ne), rng.random(ni)
+    g.a = np.r_[np.full(ne, 0.02), 0.02 + 0.08 * ri]
+    g.b = np.r_[np.full(ne, 0.2), 0.25 - 0.05 * ri]
+    g.c = np.r_[-65 + 15 * re**2, np.full(ni, -65.0)]
+    g.d = np.r_[8 - 6 * re**2, np.full(ni, 2.0)]
+    g.sigma = np.r_[np.full(ne, 5.0), np.full(ni, 2.0)]
+    g.v = -65.0
+    g.u = np.asarray(g.b[:]) * -65.0
+    g.run_regularly("""cur = sigma * randn() + isyn
+        v += 0.5 * (0.04 * v**2 + 5 * v + 140 - u + cur)
+        v += 0.5 * (0.04 * v**2 + 5 * v + 140 - u + cur)
+        u += a * (b * v - u)
+        isyn = 0""", when="groups")
+    s = b2.Synapses(g, g, "w : 1", on_pre="isyn_post += w")
+    s.connect()
+    w = rng.random(len(s))
+    pre = np.asarray(s.i[:])
+    s.w = np.where(pre < ne, 0.5 * w, -w)
+    mon = b2.SpikeMonitor(g, record=False)
+    return _brian2_run(b2, target, duration_s, mon, ne + ni)
+
+
+def brian2_cuba(duration_s: float, target: str) -> dict:
+    import brian2 as b2
+    from brian2 import mV, ms
+
+    b2.start_scope()
+    b2.defaultclock.dt = 0.1 * ms
+    taum, taue, taui = 20 * ms, 5 * ms, 10 * ms
+    vt, vr, el = -50 * mV, -60 * mV, -49 * mV
+    eqs = """dv/dt  = (ge+gi-(v-El))/taum : volt (unless refractory)
+             dge/dt = -ge/taue : volt
+             dgi/dt = -gi/taui : volt"""
+    ns = {"taum": taum, "taue": taue, "taui": taui, "El": el}
+    p = b2.NeuronGroup(4000, eqs, threshold="v>Vt", reset="v = Vr", refractory=5 * ms,
+                       method="exact", namespace={**ns, "Vt": vt, "Vr": vr})
+    p.v = "Vr + rand() * (Vt - Vr)"
+    we, wi = (60 * 0.27 / 10) * mV, (-20 * 4.5 / 10) * mV
+    ce = b2.Synapses(p, p, on_pre="ge += we", namespace={"we": we})
+    ci = b2.Synapses(p, p, on_pre="gi += wi", namespace={"wi": wi})
+    ce.connect("i<3200", p=0.02)
+    ci.connect("i>=3200", p=0.02)
+    mon = b2.SpikeMonitor(p, record=False)
+    out = _brian2_run(b2, target, duration_s, mon, 4000)
+    out["events"] = None  # computed from rates below
+    out["n_synapses"] = len(ce) + len(ci) if target != "cpp_standalone" else None
+    return out
+
+
+def _brian2_run(b2, target, duration_s, mon, n):
+    if target == "cython":
+        b2.prefs.codegen.target = "cython"
+        net = b2.Network(b2.collect())
+        t0 = time.perf_counter()
+        net.run(10 * b2.ms)  # code generation + compilation (+10 ms of simulation)
+        t_compile = time.perf_counter() - t0
+        c0 = mon.num_spikes
+        t0 = time.perf_counter()
+        net.run(duration_s * b2.second)
+        t_run = time.perf_counter() - t0
+        return {"rate_hz": (mon.num_spikes - c0) / n / duration_s, "run_s": t_run, "compile_s": t_compile}
+    # cpp_standalone: build once, the loop time is what the binary reports
+    build_dir = tempfile.mkdtemp(prefix="mechtms_b2_")
+    try:
+        b2.run(duration_s * b2.second)
+        t0 = time.perf_counter()
+        b2.device.build(directory=build_dir, compile=True, run=True, debug=False)
+        total = time.perf_counter() - t0
+        t_run = b2.device._last_run_time
+        rate = mon.num_spikes / n / duration_s
+    finally:
+        b2.device.reinit()
+        b2.device.activate()
+        b2.set_device("runtime")
+        shutil.rmtree(build_dir, ignore_errors=True)
+    return {"rate_hz": rate, "run_s": t_run, "compile_s": total - t_run}
+
+
+def brian2_standalone(fn, duration_s):
+    import brian2 as b2
+
+    b2.set_device("cpp_standalone", build_on_run=False)
+    b2.prefs.devices.cpp_standalone.openmp_threads = 0
+    return fn(duration_s, "cpp_standalone")
+
+
+# ---- report --------------------------------------------------------------------------------
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--duration", type=float, default=10.0, help="simulated seconds per network")
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--skip-brian2", action="store_true")
+    ap.add_argument("--skip-itbs", action="store_true")
+    a = ap.parse_args(argv)
+    T = a.duration
+    rows = []
+
+    izh = mechtms_izhikevich(T, a.repeats)
+    cub = mechtms_cuba(T, a.repeats)
+    n_syn_cuba = cub["n_synapses"]
+    results = {"Izhikevich 1000 (1 ms)": {"mechtms": izh}, "CUBA 4000 (0.1 ms)": {"mechtms": cub}}
+    if not a.skip_brian2:
+        for target in ("cython", "cpp_standalone"):
+            for name, fn in (("Izhikevich 1000 (1 ms)", brian2_izhikevich), ("CUBA 4000 (0.1 ms)", brian2_cuba)):
+                if target == "cython":
+                    results[name][f"brian2 {target}"] = fn(T, "cython")
+                else:
+                    results[name][f"brian2 {target}"] = brian2_standalone(fn, T)
+    print(f"\nsimulated {T:g} s per network, single core, best of {a.repeats} (mechtms)\n")
+    print(f"{'network':26s} {'simulator':24s} {'rate Hz':>8s} {'run s':>8s} {'s/sim-s':>8s} "
+          f"{'compile s':>9s} {'events/s':>10s} {'mechtms x':>9s}")
+    for name, res in results.items():
+        syn_per_spike = 1000 if name.startswith("Izh") else n_syn_cuba / 4000
+        for sim, r in res.items():
+            events = r["rate_hz"] * (1000 if name.startswith("Izh") else 4000) * T * syn_per_spike
+            ratio = r["run_s"] / res["mechtms"]["run_s"]
+            comp = r.get("compile_s")
+            print(f"{name:26s} {sim:24s} {r['rate_hz']:8.2f} {r['run_s']:8.3f} {r['run_s'] / T:8.4f} "
+                  f"{(f'{comp:.1f}' if comp is not None else '-'):>9s} {events / r['run_s']:10.3g} {ratio:9.2f}")
+            rows.append((name, sim, r))
+        rates = [r["rate_hz"] for r in res.values()]
+        spread = (max(rates) - min(rates)) / np.mean(rates)
+        print(f"{'':26s} rate spread across simulators: {100 * spread:.1f} % ({'OK' if spread < 0.10 else 'ABOVE 10 %'})")
+    print("\n'mechtms x' = simulator run time / mechtms run time (> 1: mechtms faster).")
+    if not a.skip_itbs:
+        it = mechtms_itbs(1)
+        print(f"\niTBS 600 pulses on the 1,000-neuron cortex network (session_drive, {it['simulated_s']:.1f} s "
+              f"simulated): {it['run_s']:.1f} s wall (target < 20 s), E rate {it['rate_E_hz']:.2f} Hz")
+
+
+if __name__ == "__main__":
+    main()
