@@ -22,10 +22,27 @@ Per pulse, three numbers (``drive=`` mapping; defaults in :data:`DEFAULT_DRIVE`)
     back-propagating action potential of peak ``bap_mV`` (mV) into the spine. The model
     is a mean field over that chance: the bAP kernel enters with weight ``bap_prob*bap_mV``.
 
-More of any of them gives more calcium (monotonic over the documented range, tested),
-hence a larger |ΔW|. The network layer's ``pre_spike_prob``, ``post_spike_prob`` and
+More of any of them gives more calcium (monotonic over :data:`DRIVE_RANGES`, tested)
+and, for depressing protocols (1 Hz, cTBS), a larger |ΔW|. iTBS potentiation peaks
+near the default drive and falls with much more (the extra calcium also raises the
+sliding threshold, BCM). The network layer's ``pre_spike_prob``, ``post_spike_prob`` and
 ``epsp_mV`` map onto them one to one (:func:`drive_from_network`). Protocol intensity is
 not used when this layer runs alone: intensity acts through the drive.
+
+Calibration (after-effect 30 min after the last pulse, default drive)
+---------------------------------------------------------------------
+1 Hz x 900: -14.5 % (Chen et al. 1997: -19.5 %); iTBS 600: +27.7 %, cTBS 600: -25.7 %
+(Wischnewski & Schutter 2015: +35.5 %, -22.8 %); imTBS 600: +5.8 % (Huang et al. 2005:
+~0); 20 Hz 2 s on/28 s off x 1600: +25.8 %; 50 Hz x 900: +12.9 %. Calibrated parameters
+are marked CALIBRATED in the model file; Shouval's own values are kept elsewhere.
+
+Between sessions
+----------------
+After the last pulse Ω returns to the baseline and W relaxes to it with Shouval's
+τ(Ca = 0) = P1/P2 + P4 ≈ 1e4 s (2.8 h): an after-effect keeps 84 % at 30 min and is
+gone a day later. ``M_fast`` (20 s) and ``M_slow`` (20 min) relax to 0. To carry a
+state to the next session, pass ``W0`` and ``M0`` (e.g. from :func:`session_summary`,
+or the last values of :func:`time_course` of a sham for the gap).
 
 Read-outs
 ---------

@@ -307,3 +307,16 @@ def test_bad_input_messages():
         pl.session_summary(P.itbs(60), M0={"M_fst": 1})
     with pytest.raises(ValueError, match="no LTD-to-LTP crossover between lo_hz=1"):
         pl.crossover_frequency(1, 2)
+
+
+def test_session_then_gap_equals_one_run():
+    """STYLE.md §7: handing W, M_fast, M_slow on (as the coupling does) and following the gap
+    with a sham equals one continuous run, once the fast states have died out (5 s after the
+    last pulse: NMDA tau_s = 0.2 s, so they are below e^-25 of their peak)."""
+    p = P.preset("itbs_600")
+    one_run = pl.after_effect(p, at_s=1800)
+    first = pl.session_summary(p, settle_s=5.0)
+    gap = pl.time_course(P.rtms(1, 1, 100, sham=True), t_after_s=1795.0, W0=first["W_end"], M0=_carry(first),
+                         points=3)
+    w_end = float(gap.W.values[-1])
+    assert 100 * (w_end - 1) == pytest.approx(one_run, abs=1e-3)
