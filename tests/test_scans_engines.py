@@ -125,7 +125,11 @@ def done_points(store) -> int:
 def test_real_cluster_equal_numbers_and_survives_a_killed_worker(cluster, tmp_path):
     address, procs = cluster
     assert_same_numbers(model_scan(engine="dask", scheduler=address), model_scan(engine="serial"))
-    assert_same_numbers(noisy_scan(engine="dask", scheduler=address), noisy_scan(engine="serial"))
+    os.environ["DASK_SCHEDULER_ADDRESS"] = address  # (the autouse fixture removes it afterwards)
+    ds = noisy_scan(engine="dask")
+    del os.environ["DASK_SCHEDULER_ADDRESS"]
+    assert ds.attrs["dask_scheduler"] == address and ds.attrs["dask_workers"] == 2
+    assert_same_numbers(ds, noisy_scan(engine="serial"))
 
     # SIGKILL one worker midway: its chunks move to the other worker; nothing finished is lost
     target = FunctionTarget(examples.slow_square, delay_s=0.1)
