@@ -426,8 +426,14 @@ class ValidationReport:
                 f"({len(self.unit_inconsistencies)} unit inconsistencies)")
 
     def __str__(self) -> str:
+        """The summary, every error, and the warnings grouped by libsbml code."""
         lines = [self.summary()]
-        lines += [f"  {i}" for i in self.errors + self.warnings]
+        lines += [f"  {i}" for i in self.errors]
+        groups: dict[tuple, list[Issue]] = {}
+        for w in self.warnings:
+            groups.setdefault((w.category, w.code), []).append(w)
+        for (category, code), items in groups.items():
+            lines.append(f"  {len(items)} x warning [{category} {code}], e.g.: {items[0].message[:160]}")
         return "\n".join(lines)
 
     def to_dataframe(self):
