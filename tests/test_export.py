@@ -100,11 +100,29 @@ def test_units_miriam_and_sbo(model):
     assert described == ex.references(info.reference)
     # SBO: every reaction is a biochemical reaction, every parameter has a term, events none
     assert all(r.getSBOTermID() == "SBO:0000176" for r in m.getListOfReactions())
-    assert all(p.getSBOTermID() in {"SBO:0000002", "SBO:0000009", "SBO:0000027", "SBO:0000282",
-                                    "SBO:0000190", "SBO:0000186"} for p in m.getListOfParameters())
+    assert all(p.getSBOTermID() in {"SBO:0000002", "SBO:0000009", "SBO:0000190"}
+               for p in m.getListOfParameters())
     assert all(not e.isSetSBOTerm() for e in m.getListOfEvents())
     # libroadrunner-compatible, every initial value set
     assert ex.unsupported_constructs(m) == [] and ex.missing_values(m) == []
+
+
+def test_sbo_terms_follow_units_and_use(tmp_models):
+    (tmp_models / "sbo.ant").write_text(HEADER + """model m
+  unit per_hour = 1 / 3600 second;
+  compartment c = 1; species S in c = 1; A = 1;
+  beta = 2 per_hour; n_total = 3 dimensionless; nH = 2 dimensionless; K_half = 0.5;
+  k_unused = 1;
+  J: S -> ; beta*S^nH/(K_half^nH + S^nH);
+  A' = -A*n_total;
+end
+""")
+    doc = _doc(ex.export_sbml("sbo"))
+    terms = {p.getId(): p.getSBOTermID() for p in doc.getModel().getListOfParameters()}
+    assert terms["beta"] == "SBO:0000009"      # per time, used in a rate, name says nothing
+    assert terms["nH"] == "SBO:0000190"        # dimensionless exponent
+    assert terms["n_total"] == "SBO:0000002"   # a count, not an exponent
+    assert terms["K_half"] == terms["k_unused"] == terms["A"] == "SBO:0000002"
 
 
 def test_sbo_kinetic_constants_are_recognised(fixture_dir):

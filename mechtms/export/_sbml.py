@@ -24,18 +24,9 @@ SBML_DIR = Path(__file__).resolve().parents[2] / "sbml"
 SBO_REACTION = 176            # biochemical reaction
 SBO_PARAMETER = 2             # quantitative systems description parameter
 SBO_KINETIC_CONSTANT = 9      # kinetic constant
-SBO_MICHAELIS = 27            # Michaelis constant
-SBO_DISSOCIATION = 282        # dissociation constant
 SBO_HILL = 190                # Hill coefficient
-SBO_VMAX = 186                # maximal velocity
 SBO_COMPARTMENT = 290         # physical compartment
-_SBO_BY_NAME = (  # (pattern on the parameter id, term); first match wins
-    (re.compile(r"^(Km|K_m|KM)(_|$)"), SBO_MICHAELIS),
-    (re.compile(r"^(Kd|K_d|KD)(_|$)"), SBO_DISSOCIATION),
-    (re.compile(r"^(n|nH|n_H|hill|n_hill)(_|$)"), SBO_HILL),
-    (re.compile(r"^(Vmax|V_max|vmax)(_|$)"), SBO_VMAX),
-    (re.compile(r"^k(_|[a-z0-9]|$)"), SBO_KINETIC_CONSTANT),
-)
+_RATE_NAME = re.compile(r"^k(_|[a-z0-9]|$)")  # k, kf, k_deg, kd_erk (lower-case k: a rate)
 
 # time_unit header -> (unit id, SBML base kind, multiplier, scale)
 _TIME_UNITS = {
@@ -291,26 +282,74 @@ def _annotate(model, info: ModelInfo) -> None:
     model.setNotes(notes)
 
 
+def _per_time(parameter) -> bool | None:
+    """Whether a parameter's declared units are (something) per time; None if undeclared."""
+    libsbml = _libsbml()
+    if not parameter.isSetUnits():
+        return None
+    ud = parameter.getDerivedUnitDefinition()
+    if ud is None:
+        return None
+    ud = libsbml.UnitDefinition.convertToSI(ud)
+    return any(libsbml.UnitKind_toString(u.getKind()) == "second" and u.getExponent() == -1
+               for u in ud.getListOfUnits())
+
+
 def _add_sbo(model) -> None:
-    in_laws: set[str] = set()
+    """SBO terms: reactions 176, compartments 290, parameters 2 or, when it is clear, 9/190.
+
+    A constant parameter used in a rate (kinetic law, rate or assignment rule) is a
+    kinetic constant (9) when its declared units are per time or, with no units
+    declared, when its name reads like one (``k``, ``k_deg``, ``kd_erk``). A
+    dimensionless constant used as an exponent is a Hill coefficient (190). Names such
+    as ``K_d`` or ``Km`` are not trusted: half-saturation points go by many names.
+    """
+    in_rates: set[str] = set()
+    exponents: set[str] = set()
     for r in model.getListOfReactions():
         r.setSBOTerm(SBO_REACTION)
         if r.isSetKineticLaw():
-            in_laws |= _names_in(r.getKineticLaw())
+            in_rates |= _names_in(r.getKineticLaw())
+            exponents |= _exponents_in(r.getKineticLaw())
     for rule in model.getListOfRules():
-        if rule.isRate():
-            in_laws |= _names_in(rule)
+        if rule.isRate() or rule.isAssignment():
+            in_rates |= _names_in(rule)
+            exponents |= _exponents_in(rule)
     for p in model.getListOfParameters():
         term = SBO_PARAMETER
-        for pattern, sbo in _SBO_BY_NAME:
-            if pattern.match(p.getId()):
-                # a name alone is a weak hint: only a constant used in a rate counts
-                if p.getConstant() and p.getId() in in_laws:
-                    term = sbo
-                break
+        if p.getConstant() and p.getId() in in_rates:
+            per_time = _per_time(p)
+            if p.getId() in exponents and per_time is not True and _dimensionless(p) is not False:
+                term = SBO_HILL
+            elif per_time or (per_time is None and _RATE_NAME.match(p.getId())):
+                term = SBO_KINETIC_CONSTANT
         p.setSBOTerm(term)
     for c in model.getListOfCompartments():
         c.setSBOTerm(SBO_COMPARTMENT)
+
+
+def _dimensionless(parameter) -> bool | None:
+    if not parameter.isSetUnits():
+        return None
+    return parameter.getUnits() == "dimensionless"
+
+
+def _exponents_in(element) -> set[str]:
+    """Identifiers used as the exponent of ``power`` in an element's MathML."""
+    import xml.etree.ElementTree as ET
+
+    out: set[str] = set()
+    try:
+        root = ET.fromstring(element.toSBML())
+    except ET.ParseError:
+        return out
+    for apply in root.iter():
+        if not apply.tag.endswith("apply"):
+            continue
+        children = list(apply)
+        if len(children) == 3 and children[0].tag.endswith("power") and children[2].tag.endswith("ci"):
+            out.add((children[2].text or "").strip())
+    return out
 
 
 _CI = re.compile(r"<ci>\s*([^<\s]+)\s*</ci>")
