@@ -124,8 +124,8 @@ def scan(target, space, store=None, engine: str = "local", scheduler: str | None
         errors = np.full(n, "", dtype=object)
     seeds = np.full(n, seed, dtype=np.int64) if common_seed else point_seeds(seed, np.arange(n))
     todo = [s for s in range(0, n, chunk_size) if np.any(status[s:s + chunk_size] == PENDING)]
-    tasks = [(s, [space.point(i) for i in range(s, min(s + chunk_size, n))],
-              seeds[s:s + chunk_size].tolist()) for s in todo]
+    tasks = ((s, [space.point(i) for i in range(s, min(s + chunk_size, n))],
+              seeds[s:s + chunk_size].tolist()) for s in todo)  # built as the engine asks
     n_done = int(np.count_nonzero(status != PENDING))
     bar = tqdm(total=n, initial=n_done, unit="pt", desc="scan", disable=not progress, dynamic_ncols=True)
     errors = errors.astype(object)

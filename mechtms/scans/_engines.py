@@ -15,6 +15,7 @@ the scan seed and the point index), so every engine gives the same numbers bit f
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -79,26 +80,35 @@ def run_serial(target, readouts, tasks, on_result: Callable[[dict], None], **_) 
 
 def run_local(target, readouts, tasks, on_result, workers: int, **_) -> None:
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    tasks = list(tasks)
-    if not tasks:
+    tasks = iter(tasks)
+    first = next(tasks, None)
+    if first is None:
         return
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx,
-                             initializer=_init_worker, initargs=(target, readouts)) as pool:
-        futures = [pool.submit(_local_chunk, *task) for task in tasks]
-        try:
-            for future in as_completed(futures):
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                               initargs=(target, readouts))
+    try:
+        # a bounded number of chunks in flight: a million-point scan never holds all its tasks
+        pending = {pool.submit(_local_chunk, *first)}
+        pending.update(pool.submit(_local_chunk, *t) for t in itertools.islice(tasks, 2 * workers + 1))
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
                 on_result(future.result())
-        except BrokenProcessPool as exc:
-            raise RuntimeError(f"a scan worker process died ({exc}); finished chunks are kept in the store: "
-                               f"rerun the same scan with the same store to resume") from None
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
+                nxt = next(tasks, None)
+                if nxt is not None:
+                    pending.add(pool.submit(_local_chunk, *nxt))
+    except BrokenProcessPool as exc:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise RuntimeError(f"a scan worker process died ({exc}); finished chunks are kept in the store: "
+                           f"rerun the same scan with the same store to resume") from None
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 # ---- dask ----------------------------------------------------------------------------------
@@ -109,6 +119,7 @@ def _dask_chunk(target, readouts, start, points, seeds) -> dict:
 def run_dask(target, readouts, tasks, on_result, workers: int, scheduler: str | None = None, **_) -> dict:
     """Run on dask; returns facts for provenance (scheduler address, number of workers)."""
     from dask.distributed import Client, LocalCluster, as_completed
+    from distributed.scheduler import KilledWorker
 
     address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
     cluster = None
@@ -124,12 +135,25 @@ def run_dask(target, readouts, tasks, on_result, workers: int, scheduler: str | 
     try:
         info = {"dask_scheduler": client.scheduler.address,
                 "dask_workers": len(client.scheduler_info().get("workers", {}))}
-        futures = [client.submit(_dask_chunk, target, readouts, *task, pure=False) for task in tasks]
+        tasks = iter(tasks)
+        limit = max(4 * info["dask_workers"], 32)
+
+        def submit(task):
+            return client.submit(_dask_chunk, target, readouts, *task, pure=False)
+
+        futures = as_completed([submit(t) for t in itertools.islice(tasks, limit)])
         try:
-            for future in as_completed(futures):
-                on_result(future.result())
+            for future in futures:
+                try:
+                    on_result(future.result())
+                except KilledWorker as exc:
+                    raise RuntimeError(f"dask gave up on a chunk after its workers died ({exc}); finished "
+                                       f"chunks are kept in the store: rerun to resume") from None
+                nxt = next(tasks, None)
+                if nxt is not None:
+                    futures.add(submit(nxt))
         except BaseException:
-            client.cancel(futures)
+            client.cancel(list(getattr(futures, "futures", [])))
             raise
         return info
     finally:
