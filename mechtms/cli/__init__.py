@@ -16,6 +16,7 @@ from .._checks import message_of
 
 #: command name -> "module:attribute" of its click command
 COMMANDS: dict[str, str] = {
+    "run": "mechtms.cli.run_cmd:run",
     "protocols": "mechtms.cli.protocols_cmd:protocols",
     "protocol": "mechtms.cli.protocols_cmd:protocol",
     "scan": "mechtms.cli.scan_cmd:scan",
