@@ -34,7 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import __version__, _checks, conditions
-from .protocols import Course, Protocol, course as make_course, preset
+from .protocols import Course, Protocol, preset
+from .protocols import course as make_course
 
 #: Weight scales handed to the network are rounded to this step (the cache key).
 WEIGHT_SCALE_STEP = 1e-3

@@ -25,9 +25,9 @@ Per pulse, three numbers (``drive=`` mapping; defaults in :data:`DEFAULT_DRIVE`)
 More of any of them gives more calcium (monotonic over :data:`DRIVE_RANGES`, tested)
 and, for depressing protocols (1 Hz, cTBS), a larger |ΔW|. iTBS potentiation peaks
 near the default drive and falls with much more (the extra calcium also raises the
-sliding threshold, BCM). The network layer's ``pre_spike_prob``, ``post_spike_prob`` and
-``epsp_mV`` map onto them one to one (:func:`drive_from_network`). Protocol intensity is
-not used when this layer runs alone: intensity acts through the drive.
+sliding threshold, BCM). The network layer's drive is converted into these inputs by
+:func:`mechtms.coupling.drive_to_plasticity` (every cross-layer conversion lives there).
+Protocol intensity is not used when this layer runs alone: intensity acts through the drive.
 
 Calibration (after-effect 30 min after the last pulse, default drive)
 ---------------------------------------------------------------------
@@ -114,29 +114,6 @@ def drive_changes(drive: Mapping[str, float] | None) -> dict[str, float]:
             raise _checks.unknown_name("drive input", key, DRIVE_RANGES)
         low, high = DRIVE_RANGES[key]
         out[key] = _checks.finite_number(f"drive[{key!r}]", value, low=low, high=high)
-    return out
-
-
-def drive_from_network(drive: Mapping[str, float]) -> dict[str, float]:
-    """Network session drive -> plasticity inputs.
-
-    Parameters
-    ----------
-    drive : mapping
-        ``pre_spike_prob`` (probability that a pulse fires the presynaptic E cell),
-        ``post_spike_prob`` (same for the postsynaptic cell) and ``epsp_mV`` (mean
-        peak depolarisation per pulse, mV). Missing keys keep the defaults.
-
-    Returns
-    -------
-    dict
-        ``pre_prob``, ``bap_prob``, ``epsp_mV`` for the ``drive=`` argument.
-    """
-    mapping = {"pre_spike_prob": "pre_prob", "post_spike_prob": "bap_prob", "epsp_mV": "epsp_mV"}
-    out = {}
-    for key, value in dict(drive).items():
-        if key in mapping:
-            out[mapping[key]] = float(np.clip(value, *DRIVE_RANGES[mapping[key]]))
     return out
 
 

@@ -289,11 +289,6 @@ def test_after_effect_decays_towards_baseline():
     assert late / early == pytest.approx(np.exp(-3000 / 10001), rel=0.02)
 
 
-def test_drive_from_network_maps_names():
-    out = pl.drive_from_network({"pre_spike_prob": 0.4, "post_spike_prob": 1.3, "epsp_mV": 7.0, "rate_hz": 3})
-    assert out == {"pre_prob": 0.4, "bap_prob": 1.0, "epsp_mV": 7.0}
-
-
 def test_bad_input_messages():
     with pytest.raises(KeyError, match="unknown drive input 'epsp_mv'. Did you mean 'epsp_mV'"):
         pl.after_effect(P.itbs(60), drive={"epsp_mv": 5})
