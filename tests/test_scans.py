@@ -358,3 +358,28 @@ def test_heatmap_and_sobol_bars():
                        engine="serial", progress=False)
     fig = scans_plots.sobol_bars(s)
     assert len(fig.axes) == 1 and len(fig.axes[0].containers) >= 2
+
+
+def test_worker_with_another_model_version_fails_points_and_retry_failed_reruns_them(tmp_path, monkeypatch):
+    """A worker whose models/ differ from the scan's definition must not mix model versions."""
+    import os
+    import shutil
+
+    from mechtms import models
+
+    shutil.copy(DATA / "closed_forms.ant", tmp_path / "closed_forms.ant")
+    monkeypatch.setenv("MECHTMS_MODELS_DIR", str(tmp_path))
+    models.clear_cache()
+    target = ModelTarget("closed_forms", t_end=10, points=11)
+    source = (tmp_path / "closed_forms.ant").read_text()
+    (tmp_path / "closed_forms.ant").write_text(source.replace("k = 0.5;", "k = 0.6;"))
+    os.utime(tmp_path / "closed_forms.ant", ns=(1, 1))
+    store = tmp_path / "v.zarr"
+    ds = scan(target, {"ka": [1.0, 2.0]}, store=store, readouts=["X"])
+    assert (ds.status == 2).all()
+    assert "differs from the one this scan was defined with" in ds.error.values[0]
+    (tmp_path / "closed_forms.ant").write_text(source)
+    os.utime(tmp_path / "closed_forms.ant", ns=(2, 2))
+    assert (scan(target, {"ka": [1.0, 2.0]}, store=store, readouts=["X"]).status == 2).all()  # kept
+    ds = scan(target, {"ka": [1.0, 2.0]}, store=store, readouts=["X"], retry_failed=True)
+    assert (ds.status == 1).all() and ds.X.values[0] == pytest.approx(math.exp(-5), rel=1e-6)

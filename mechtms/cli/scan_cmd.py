@@ -113,8 +113,9 @@ def _only(table, allowed, unknown_name):
             raise unknown_name("key of [target]", key, allowed, exc=ValueError)
 
 
-def _options(spec: dict, engine, scheduler, store, resume, workers) -> dict:
+def _options(spec: dict, engine, scheduler, store, resume, workers, retry_failed=False) -> dict:
     return {
+        "retry_failed": retry_failed,
         "store": store or spec.get("store"),
         "engine": engine or spec.get("engine", "local"),
         "scheduler": scheduler or spec.get("scheduler"),
@@ -137,6 +138,7 @@ _common = [
     click.option("--store", default=None, help="zarr store (overrides the spec's store)."),
     click.option("--resume/--no-resume", default=True,
                  help="Resume an existing store of the same scan (default) or overwrite it."),
+    click.option("--retry-failed", is_flag=True, help="On resume, rerun the chunks holding failed points."),
     click.option("--output", default=None, help="Also write the result as netCDF."),
 ]
 
@@ -149,7 +151,7 @@ def _with_common(f):
 
 @click.command(epilog=SPEC_HELP)
 @_with_common
-def scan(spec, engine, scheduler, workers, store, resume, output):
+def scan(spec, engine, scheduler, workers, store, resume, retry_failed, output):
     """Run the parameter scan declared in SPEC (TOML); results stream to its zarr store."""
     from ..scans import scan as run_scan
 
@@ -157,7 +159,7 @@ def scan(spec, engine, scheduler, workers, store, resume, output):
     if "space" not in table:
         raise ValueError(f"{spec}: missing [space] (axis = [values] or method/n/bounds)")
     target = make_target_from_spec(table["target"])
-    ds = run_scan(target, table["space"], **_options(table, engine, scheduler, store, resume, workers))
+    ds = run_scan(target, table["space"], **_options(table, engine, scheduler, store, resume, workers, retry_failed))
     done = int((ds.status == 1).sum())
     click.echo(f"scan: {ds.attrs['n_points']} points, {done} done, {ds.attrs['n_failed']} failed"
                + (f"; store {ds.attrs['store']}" if ds.attrs.get("store") else ""))
@@ -171,7 +173,7 @@ def scan(spec, engine, scheduler, workers, store, resume, output):
 
 @click.command(epilog=SPEC_HELP)
 @_with_common
-def sensitivity(spec, engine, scheduler, workers, store, resume, output):
+def sensitivity(spec, engine, scheduler, workers, store, resume, retry_failed, output):
     """Sobol or Morris sensitivity indices of the read-outs to the [sensitivity] bounds of SPEC."""
     from ..scans import sensitivity as run_sensitivity
 
@@ -180,7 +182,7 @@ def sensitivity(spec, engine, scheduler, workers, store, resume, output):
     if "bounds" not in sens:
         raise ValueError(f"{spec}: missing [sensitivity] bounds = {{ parameter = [low, high], ... }}")
     target = make_target_from_spec(table["target"])
-    options = _options(table, engine, scheduler, store, resume, workers)
+    options = _options(table, engine, scheduler, store, resume, workers, retry_failed)
     ds = run_sensitivity(target, sens.pop("bounds"), **sens, **options)
     keys = [k for k in ("S1", "S1_conf", "ST", "ST_conf", "mu_star", "mu_star_conf", "sigma") if k in ds]
     click.echo(f"{ds.attrs['method']} sensitivity, {ds.attrs['n_runs']} runs")

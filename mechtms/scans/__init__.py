@@ -45,7 +45,7 @@ _RESERVED = ("status", "error", "seed", "sample")
 
 def scan(target, space, store=None, engine: str = "local", scheduler: str | None = None,
          workers: int | None = None, chunk_size: int | None = None, seed: int = 0, readouts=None,
-         resume: bool = True, progress: bool = True, common_seed: bool = False):
+         resume: bool = True, progress: bool = True, common_seed: bool = False, retry_failed: bool = False):
     """Evaluate ``target`` over ``space``; return an ``xarray.Dataset`` of read-outs.
 
     Parameters
@@ -82,6 +82,9 @@ def scan(target, space, store=None, engine: str = "local", scheduler: str | None
     common_seed : bool
         Every point gets ``seed`` itself (common random numbers: smoother maps of a
         stochastic target) instead of its own derived seed.
+    retry_failed : bool
+        On resume, also rerun the chunks holding failed points (e.g. after fixing a
+        worker's environment); by default a failure is a result and is kept.
 
     Returns
     -------
@@ -123,10 +126,11 @@ def scan(target, space, store=None, engine: str = "local", scheduler: str | None
         status = np.zeros(n, dtype=np.int8)
         errors = np.full(n, "", dtype=object)
     seeds = np.full(n, seed, dtype=np.int64) if common_seed else point_seeds(seed, np.arange(n))
-    todo = [s for s in range(0, n, chunk_size) if np.any(status[s:s + chunk_size] == PENDING)]
+    redo = (PENDING, FAILED) if retry_failed else (PENDING,)
+    todo = [s for s in range(0, n, chunk_size) if np.isin(status[s:s + chunk_size], redo).any()]
     tasks = ((s, [space.point(i) for i in range(s, min(s + chunk_size, n))],
               seeds[s:s + chunk_size].tolist()) for s in todo)  # built as the engine asks
-    n_done = int(np.count_nonzero(status != PENDING))
+    n_done = n - sum(min(chunk_size, n - s) for s in todo)
     bar = tqdm(total=n, initial=n_done, unit="pt", desc="scan", disable=not progress, dynamic_ncols=True)
     errors = errors.astype(object)
 

@@ -157,10 +157,11 @@ class ModelTarget:
                  t_end: float | None = None, points: int | None = None,
                  rtol: float | None = None, atol: float | None = None, max_steps: int = 100_000):
         from .. import ode
-        from ..models import model_info
+        from ..models import model_info, sbml, sbml_sha256
 
         self.model = model
         self.info = model_info(model)  # KeyError with close matches if unknown
+        self.sbml_sha256 = sbml_sha256(sbml(model))
         self.course = course
         self.changes = {str(k): float(v) for k, v in (changes or {}).items()}
         if t_end is None:
@@ -184,9 +185,7 @@ class ModelTarget:
         self.__dict__.update(state, _runners={})
 
     def definition(self) -> dict:
-        from ..models import sbml, sbml_sha256
-
-        return {"kind": "model", "model": self.model, "sbml_sha256": sbml_sha256(sbml(self.model)),
+        return {"kind": "model", "model": self.model, "sbml_sha256": self.sbml_sha256,
                 "course": _course_definition(self.course), "changes": self.changes,
                 "t_end": self.t_end, "points": self.points, "rtol": self.rtol, "atol": self.atol,
                 "max_steps": self.max_steps}
@@ -217,6 +216,16 @@ class ModelTarget:
         units = units_of(self.model)
         return {r.name: units.get(r.var, "") for r in readouts}
 
+    def _check_same_model(self) -> None:
+        """A worker (another machine, another checkout) must run the model the scan was defined on."""
+        from ..models import models_dir, sbml, sbml_sha256
+
+        here = sbml_sha256(sbml(self.model))
+        if here != self.sbml_sha256:
+            raise RuntimeError(f"model {self.model!r} in {models_dir()} differs from the one this scan was "
+                               f"defined with (SBML sha256 {here[:12]}... vs {self.sbml_sha256[:12]}...): "
+                               f"give every worker the same models/ (or MECHTMS_MODELS_DIR)")
+
     def warm(self) -> None:
         """Compile the model (and its course variant) in this process."""
         from .. import ode
@@ -244,6 +253,7 @@ class ModelTarget:
         changes.update(point)
         rr = self._runners.get(extra)
         if rr is None:  # compiled once per process (load_model caches), looked up once per target
+            self._check_same_model()
             rr = self._runners[extra] = load_model(self.model, extra_antimony=extra)
         apply_changes_fast(rr, changes, model=self.model)
         integrator = rr.getIntegrator()
