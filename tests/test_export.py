@@ -295,6 +295,18 @@ def test_crosscheck_catches_a_difference(fixture_dir):
     assert not table.loc["X", "ok"] and 1e-4 < table.loc["X", "max_rel_diff"] < 2e-3
 
 
+def test_documented_ranges_bound_random_sets(tmp_models):
+    (tmp_models / "ranged.ant").write_text(
+        "// title: t\n// time_unit: hour\n// inputs: inh, g, off, gain\n// outputs: A\n// ranges: g=0.5..0.6\n"
+        "model m\n  A = 1;\n  inh = 0.8   // a block, 0..1\n  g = 0.55    // see header\n"
+        "  off = 0     // no range: stays 0\n  gain = 2    // gain, 1.2..3\nend\n")
+    assert ex.documented_ranges("ranged") == {"inh": (0.0, 1.0), "g": (0.5, 0.6), "gain": (1.2, 3.0)}
+    for changes in ex.random_changes("ranged", 20, seed=1):
+        assert 0.4 <= changes["inh"] <= 1.0          # x0.5..x2 of 0.8, clipped to 0..1
+        assert 0.5 <= changes["g"] <= 0.6
+        assert 1.2 <= changes["gain"] <= 3.0 and "off" not in changes
+
+
 def test_random_changes_are_reproducible_and_in_range(fixture_dir):
     a = ex.random_changes("closed_forms", 4, seed=3)
     assert a == ex.random_changes("closed_forms", 4, seed=3) != ex.random_changes("closed_forms", 4, seed=4)

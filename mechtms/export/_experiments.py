@@ -2,7 +2,8 @@
 
 * A model with a ``session_input`` (hour-based pathway models): the 15 Hz SCI preset
   course ``sci_15hz_mouse`` (28 daily sessions from day 1; Zhang et al. 2024, J Orthop
-  Surg Res 19:387), hourly output to the end of its last day.
+  Surg Res 19:387) in the ``sci`` condition (its changes for the model, e.g.
+  ``injury = 1``; :mod:`mechtms.conditions`), hourly output to the end of its last day.
 * The plasticity model (its inputs include the pulse schedule of
   :func:`mechtms.plasticity.schedule_changes`): one iTBS 600 session
   (``preset("itbs_600")``), followed by the 30 min after-effect window.
@@ -24,6 +25,7 @@ from .. import _checks
 from ..models import model_info
 
 SCI_COURSE = "sci_15hz_mouse"
+SCI_CONDITION = "sci"
 PLASTICITY_SESSION = "itbs_600"
 AFTER_S = 1800.0
 SCALE_RANGE = (0.5, 2.0)  # random parameter sets: x0.5..x2 of each input (log-uniform)
@@ -70,8 +72,10 @@ def default_experiment(name: str, *, sham: bool = False, fast: bool | None = Non
             course = course.replace(days=7)
         if sham:
             course = course.replace(protocol=course.protocol.as_sham())
-        return Experiment(name, f"{'sham of ' if sham else ''}{SCI_COURSE} course, {course.days} days",
-                          course=course)
+        changes = _condition_changes(SCI_CONDITION, name)
+        where = f" in the {SCI_CONDITION} condition" if changes else ""
+        return Experiment(name, f"{'sham of ' if sham else ''}{SCI_COURSE} course, {course.days} days{where}",
+                          course=course, changes=changes)
     if info.time_unit == "second" and _schedule_keys() <= set(info.inputs):
         from ..plasticity import schedule_changes
 
@@ -84,11 +88,34 @@ def default_experiment(name: str, *, sham: bool = False, fast: bool | None = Non
     return Experiment(name, "one day without input", t_end=24.0 / info.hours_per_time_unit, points=241)
 
 
+def _condition_changes(condition: str, name: str) -> dict[str, float]:
+    from .. import conditions
+
+    if condition not in conditions.names():
+        return {}
+    return conditions.get(condition).model_changes(name)
+
+
+_COMMENTED_RANGE = re.compile(
+    r"^\s*([A-Za-z_]\w*)\s*=[^/]*//.*?(?<![\w.])([-+]?\d+(?:\.\d+)?)\s*\.\.\s*([-+]?\d+(?:\.\d+)?)(?![\w.])")
+
+
 def documented_ranges(name: str) -> dict[str, tuple[float, float]]:
-    """Allowed ranges of inputs: the header's ``ranges: a=lo..hi, b=lo..hi`` and, for the
-    plasticity model, :data:`mechtms.plasticity.DRIVE_RANGES`."""
+    """Allowed ranges of inputs, as the model documents them.
+
+    In order (later wins): a ``lo..hi`` in the comment on the line that sets an input
+    (``mek_inhib = 0 dimensionless  // U0126-like MEK block, 0..1``); for the
+    plasticity model :data:`mechtms.plasticity.DRIVE_RANGES`; the header's
+    ``ranges: a=lo..hi, b=lo..hi``.
+    """
+    from ..models import antimony_source
+
     info = model_info(name)
     out: dict[str, tuple[float, float]] = {}
+    for line in antimony_source(name).splitlines():
+        m = _COMMENTED_RANGE.match(line)
+        if m and m.group(1) in info.inputs:
+            out[m.group(1)] = (float(m.group(2)), float(m.group(3)))
     if name == "calcium_plasticity":
         from ..plasticity import DRIVE_RANGES
 
