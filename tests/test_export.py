@@ -162,6 +162,13 @@ def test_committed_sbml_is_current(name, monkeypatch):
     assert ex.is_current(name), f"sbml/{name}.xml is stale or missing: run 'mechtms export sbml {name}'"
 
 
+@pytest.mark.parametrize("name", REPO_MODELS)
+def test_committed_omex_is_current(name, monkeypatch):
+    monkeypatch.delenv("MECHTMS_MODELS_DIR", raising=False)
+    models.clear_cache()
+    assert ex.omex_is_current(name), f"sbml/{name}.omex is stale or missing: run 'mechtms export omex {name}'"
+
+
 def test_is_current_detects_a_stale_file(fixture_dir, tmp_path):
     path = ex.write_sbml("closed_forms", tmp_path)
     assert ex.is_current("closed_forms", tmp_path)

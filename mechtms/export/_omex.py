@@ -173,6 +173,17 @@ def write_omex(name: str, out_dir: str | Path | None = None, *,
     return path
 
 
+def omex_is_current(name: str, out_dir: str | Path | None = None) -> bool:
+    """True when ``<out_dir>/<name>.omex`` holds the SBML and SED-ML a fresh export gives
+    (content, not bytes: zip entries carry write times)."""
+    path = omex_path(name, out_dir)
+    if not path.is_file():
+        return False
+    content = read_omex(path)
+    parts = sedml_experiment(name)
+    return content["sbml"] == parts["sbml"] and content["sedml"] == parts["sedml"]
+
+
 def read_omex(path: str | Path) -> dict:
     """Open an archive with libcombine: master SED-ML text, the SBML it uses, entries."""
     import libcombine
