@@ -183,6 +183,18 @@ def test_trophic_input_raises_mtor_signalling():
         assert float(fed[name][-1]) >= 1.02 * float(base[name][-1]), name
 
 
+def test_standalone_trophic_stand_in_matches_the_bdnf_model():
+    """Header calibration: with dose-1 daily sessions, the Cx43 model's own trophic drive T
+    has the same day-21 mean as bdnf_trkb_erk's `trophic` (within 5 %), so running the
+    Cx43 model alone and in the chain (trophic_input, g_trophic = 0) give similar mTOR."""
+    course = protocols.preset_course("sci_15hz_mouse")
+    bdnf = ode.simulate_model("bdnf_trkb_erk", course=course, t_end=22 * 24, selections=["trophic"])
+    cx = ode.simulate_model(MODEL, course=course, changes={"injury": 1.0}, t_end=22 * 24, selections=["T"])
+    target = float(readouts.last_day_mean(bdnf, ["trophic"], day=21).trophic)
+    own = float(readouts.last_day_mean(cx, ["T"], day=21).T)
+    assert own == pytest.approx(target, rel=0.05)
+
+
 # ---- dose scale, positivity, split runs --------------------------------------------------
 def test_response_is_monotonic_in_the_session_dose():
     """Dose scale (header): larger doses -> lower Cx43 and p62, higher LC3-II, flux, p-mTOR,
