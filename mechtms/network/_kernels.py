@@ -259,3 +259,59 @@ def lif_run(p, v, ge, gi, refractory_until, indptr, indices, counts, step0, n_st
                     for k in range(lo, hi):
                         gi[indices[k]] += p.w_i
     return events
+
+
+@njit(cache=True)
+def bey_run(v, active, ref_until, indptr, indices, signs, decay, threshold, rest, jump, ref_steps,
+            ext, pulse_step, rec_ptr, rec_idx, n_exc, counts, elfp, step0):
+    """Binary (McCulloch–Pitts) network in discrete time (Bey, Leue & Wienbruch 2012).
+
+    v : (N,) mV, modified in place; active : (N,) uint8 spikes of the previous step, in place;
+    ref_until : (N,) int64, v is held at rest before this step (refractoriness), in place;
+    indptr/indices : CSR by presynaptic neuron; signs : (N,) +1 (E) / −g (I); each active
+    input moves the target by ``signs[pre]·jump`` mV; ``decay`` = exp(−dt/tau) towards
+    ``rest``; ext : (T, N) external input per step, mV; a neuron is active in the next step
+    when v ≥ threshold, then v returns to rest and stays there ``ref_steps`` steps. pulse_step/rec_ptr/rec_idx: neurons a pulse
+    depolarises to threshold. counts (T, 2) E and I active cells; elfp (T,) mean v − rest of
+    E cells. Returns nothing.
+    """
+    n = v.shape[0]
+    n_steps = ext.shape[0]
+    inp = np.zeros(n)
+    kp = 0
+    while kp < pulse_step.shape[0] and pulse_step[kp] < step0:
+        kp += 1
+    for s in range(n_steps):
+        t = step0 + s
+        for j in range(n):
+            inp[j] = 0.0
+        for j in range(n):
+            if active[j]:
+                w = signs[j] * jump
+                for k in range(indptr[j], indptr[j + 1]):
+                    inp[indices[k]] += w
+        if kp < pulse_step.shape[0] and pulse_step[kp] == t:
+            for q in range(rec_ptr[kp], rec_ptr[kp + 1]):
+                inp[rec_idx[q]] += 1e6  # simultaneous depolarisation to threshold
+            kp += 1
+        acc = 0.0
+        for j in range(n):
+            if t < ref_until[j]:
+                active[j] = 0
+                v[j] = rest
+                continue
+            vj = rest + (v[j] - rest) * decay + inp[j] + ext[s, j]
+            if vj >= threshold:
+                active[j] = 1
+                v[j] = rest
+                ref_until[j] = t + 1 + ref_steps
+                if j < n_exc:
+                    counts[s, 0] += 1
+                else:
+                    counts[s, 1] += 1
+            else:
+                active[j] = 0
+                v[j] = vj
+            if j < n_exc:
+                acc += v[j] - rest
+        elfp[s] = acc / n_exc

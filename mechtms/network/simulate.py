@@ -56,7 +56,7 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
              weight_scale_ee: float = 1.0, record=("raster", "rates", "lfp"),
              baseline_s: float = 2.0, post_s: float = 2.0, x_rmt: float | None = None,
              activation: str = "soma", drive_window_ms: float = 15.0, n_sample_syn: int = 200,
-             max_pulses: int | None = None) -> xr.Dataset:
+             max_pulses: int | None = None, bey_params: dict | None = None) -> xr.Dataset:
     """Simulate a spiking network, optionally under an rTMS protocol.
 
     Parameters
@@ -65,8 +65,11 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         Pulses start ``baseline_s`` after the start; a sham delivers none (drive windows
         are still placed at the scheduled times). Intensity must be given in % RMT or
         % AMT (converted with ``protocols.AMT_OVER_RMT``).
-    network : {"izhikevich2003", "cortex"}
-        See :mod:`mechtms.network.networks` (``"bey"``: :func:`mechtms.network.bey.simulate`).
+    network : {"izhikevich2003", "cortex", "bey"}
+        See :mod:`mechtms.network.networks`; ``"bey"`` runs the binary comparison network
+        of :func:`mechtms.network.bey.simulate` (only ``protocol``, ``duration_s``,
+        ``seed``, ``n_neurons``, ``dt_ms``, ``baseline_s``, ``post_s`` and ``bey_params``
+        apply; it outputs rates and the eLFP).
     duration_s : float, optional
         Total simulated time, s. Default: ``baseline_s`` + protocol duration + ``post_s``
         (4 s without a protocol). Pulses after ``duration_s`` are dropped.
@@ -90,6 +93,8 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         E→E synapses sampled for the drive.
     max_pulses : int, optional
         Simulate only the first ``max_pulses`` pulses (the run ends ``post_s`` after the last).
+    bey_params : dict, optional
+        Parameters of the ``"bey"`` network (:data:`mechtms.network.bey.DEFAULTS`).
 
     Returns
     -------
@@ -99,6 +104,12 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         ``spike_neuron`` (dim ``spike``), ``pulse_time_s`` (dim ``pulse``) and the drive
         variables (see :func:`session_drive`); provenance in ``attrs``.
     """
+    if network == "bey":
+        from . import bey
+
+        extra = {k: v for k, v in (("n_neurons", n_neurons), ("dt_ms", dt_ms)) if v is not None}
+        return bey.simulate(protocol, duration_s, seed=seed, baseline_s=baseline_s, post_s=post_s,
+                            **extra, **(bey_params or {}))
     spec, n, dt, seed, w = _check_common(network, n_neurons, dt_ms, seed, weight_scale_ee)
     record = tuple(record)
     for r in record:
