@@ -51,16 +51,20 @@ def omex(out_dir, names):
 @export.command()
 @click.argument("names", nargs=-1)
 def validate(names):
-    """Validate each model's export (libsbml, units on) and say whether sbml/ is current."""
+    """Validate each model's export (libsbml, units on); say whether sbml/ is current.
+
+    Exit status 1 when a model has validation errors or a file in sbml/ is stale."""
     from .. import export as ex
 
     bad = 0
     for name in _names(names):
         report = ex.validate(name)
         current = ex.is_current(name)
-        click.echo(f"{report.summary()}; sbml/{name}.xml {'current' if current else 'STALE or missing'}")
+        omex_current = report.ok and ex.omex_is_current(name)
+        click.echo(f"{report.summary()}; sbml/{name}.xml {'current' if current else 'STALE or missing'}; "
+                   f"sbml/{name}.omex {'current' if omex_current else 'STALE or missing'}")
         for issue in report.errors:
             click.echo(f"  {issue}")
-        bad += (not report.ok) or (not current)
+        bad += (not report.ok) or (not current) or (not omex_current)
     if bad:
         raise click.exceptions.Exit(1)

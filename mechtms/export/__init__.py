@@ -17,7 +17,15 @@ SBO terms on reactions, parameters and compartments. The export is deterministic
 
 from ._crosscheck import compare, crosscheck, run_copasi, run_roadrunner
 from ._experiments import Experiment, default_experiment, documented_ranges, random_changes
-from ._omex import omex_is_current, omex_path, read_omex, run_omex, sedml_errors, sedml_experiment, write_omex
+from ._omex import (
+    omex_is_current,
+    omex_path,
+    read_omex,
+    run_omex,
+    sedml_errors,
+    sedml_experiment,
+    write_omex,
+)
 from ._sbml import (
     PROJECT_DATE,
     SBML_DIR,
