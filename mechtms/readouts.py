@@ -10,7 +10,10 @@ BMS (Basso Mouse Scale, 0-9; Basso et al. 2006, J Neurotrauma 23:635)
     ``repair = flux / (Cx43 (1 + D))``; ``BMS = 9 (1 - injury (1 - Rec))``. Sham stays 9;
     ``K_rep`` is calibrated so a complete transection without treatment ends near BMS 1 on
     day 28 (Basso 2006: 0-1.5 after transection). rTMS raises BMS only through the
-    molecular state (flux up, Cx43 down).
+    molecular state (flux up, Cx43 down). Only sham (``injury = 0``) and complete
+    transection (``injury = 1``) are calibrated: for intermediate ``injury`` the day-1 BMS
+    (``9 (1 - injury)``) is far above what a contusion gives (Basso 2006: ~0-1 on day 1,
+    plateau 3-4.5), so do not read partial injuries as contusions.
 MEP amplitude (relative to the uninjured, untreated animal)
     ``MEP = excitability * CST``: cortical excitability (``W/W0`` of the plasticity layer,
     passed by :mod:`mechtms.coupling`; 1 when the cortex is not modelled) times

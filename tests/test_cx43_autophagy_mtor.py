@@ -12,7 +12,7 @@ Sources of the targets (shared/reference/pathways.md):
 - Klionsky DJ et al. (2016) Autophagy 12:1 (guidelines): mTOR inhibition (rapamycin) raises
   LC3-II and flux and lowers p62; a lysosomal block (bafilomycin A1) raises LC3-II and p62
   and lowers flux. Martin KR et al. (2013) Autophagy 9:74 model the same.
-- Munoz-Galdeano T et al. (2018) Front Cell Neurosci 12:25: after SCI LC3-II and p62 both
+- Munoz-Galdeano T et al. (2018) Front Cell Neurosci 12:164 (mouse contusion): after SCI LC3-II and p62 both
   rise when lysosomal clearance is impaired.
 
 Comparisons are made on daily samples at 08:00 (the morning before that day's session).
