@@ -203,7 +203,7 @@ def _source_run(model, exp, t_end, points, names, rtol=1e-8, atol=1e-10):
 
 def test_export_runs_like_the_source(model):
     exp = ex.default_experiment(model)
-    t_end, points = ex._crosscheck._times(model, exp.course, exp.t_end, exp.points)
+    t_end, points = ex.output_grid(model, exp.course, exp.t_end, exp.points)
     names = list(models.model_info(model).outputs)
     out = ex.run_roadrunner(ex.export_sbml(model, course=exp.course, changes=exp.changes), t_end, points,
                             names, rtol=1e-8, atol=1e-10)
@@ -292,6 +292,15 @@ def test_copasi_agrees_on_random_parameters(model, k):
     kw = exp.kwargs()
     kw["changes"] = {**kw["changes"], **changes}
     _assert_agrees(ex.crosscheck(model, **kw))
+
+
+def test_crosscheck_defaults_to_the_representative_experiment(fixture_dir):
+    table = ex.crosscheck("closed_forms")
+    exp = ex.default_experiment("closed_forms")
+    assert table.attrs["course"] == exp.course.summary() and table.attrs["points"] == 24 * (exp.course.end_day + 1) + 1
+    assert table["ok"].all() and table.loc["signal", "max_value"] > 0.5  # sessions delivered
+    with pytest.raises(ValueError, match=r"give t_end \(in hours\) or a course"):
+        ex.crosscheck("closed_forms", changes={"k": 1.0})
 
 
 def test_crosscheck_catches_a_difference(fixture_dir):

@@ -8,14 +8,14 @@ SBO terms on reactions, parameters and compartments. The export is deterministic
 
 >>> import mechtms as mt
 >>> mt.export.validate("bdnf_trkb_erk").ok                      # doctest: +SKIP
->>> mt.export.crosscheck("bdnf_trkb_erk", course=course)       # doctest: +SKIP
+>>> mt.export.crosscheck("bdnf_trkb_erk")     # the 15 Hz SCI course  # doctest: +SKIP
 
 :func:`crosscheck` runs the exported file in libroadrunner and in COPASI (basico);
 :func:`write_omex` packs the model with a SED-ML experiment into a COMBINE archive and
 :func:`run_omex` executes that archive.
 """
 
-from ._crosscheck import compare, crosscheck, run_copasi, run_roadrunner
+from ._crosscheck import compare, crosscheck, output_grid, run_copasi, run_roadrunner
 from ._experiments import Experiment, default_experiment, documented_ranges, random_changes
 from ._omex import (
     omex_is_current,
@@ -43,7 +43,7 @@ from ._sbml import (
 
 __all__ = [
     "omex_is_current", "omex_path", "read_omex", "run_omex", "sedml_errors", "sedml_experiment", "write_omex",
-    "Experiment", "default_experiment", "documented_ranges", "random_changes", "compare", "crosscheck", "run_copasi", "run_roadrunner",
+    "Experiment", "default_experiment", "documented_ranges", "random_changes", "compare", "crosscheck", "output_grid", "run_copasi", "run_roadrunner",
     "PROJECT_DATE", "SBML_DIR", "Issue", "ValidationReport", "export_sbml", "is_current",
     "missing_values", "references", "sbml_path", "unsupported_constructs", "validate",
     "write_sbml",

@@ -21,6 +21,11 @@ TOL_REL = 1e-4    # agreement asked of the two simulators (issue 7)
 TOL_ABS = 1e-6    # absolute floor below which differences do not count
 
 
+def output_grid(name: str, course=None, t_end=None, points=None) -> tuple[float, int]:
+    """``(t_end, points)`` as :func:`mechtms.ode.simulate_model` chooses them (model units)."""
+    return _times(name, course, t_end, points)
+
+
 def _times(name: str, course, t_end, points) -> tuple[float, int]:
     info = model_info(name)
     if t_end is None:
@@ -123,6 +128,10 @@ def crosscheck(name: str, course=None, changes: Mapping[str, float] | None = Non
                tol_abs: float = TOL_ABS):
     """Simulate the exported model in libroadrunner and COPASI; largest difference per read-out.
 
+    With only ``name``, the model's representative experiment is run
+    (:func:`mechtms.export.default_experiment`: the 15 Hz SCI course for hour-based
+    models, one iTBS session for the plasticity model).
+
     Parameters
     ----------
     name : str
@@ -149,6 +158,11 @@ def crosscheck(name: str, course=None, changes: Mapping[str, float] | None = Non
     import basico
     import roadrunner
 
+    if course is None and t_end is None and changes is None and session_doses is None:
+        from ._experiments import default_experiment
+
+        exp = default_experiment(name)
+        course, changes, t_end, points = exp.course, exp.changes, exp.t_end, points or exp.points
     t_end, points = _times(name, course, t_end, points)
     chosen = _selections(name, selections)
     sbml = export_sbml(name, course=course, session_doses=session_doses, changes=changes)
