@@ -19,7 +19,7 @@ import pytest
 from mechtms import models, ode, pathways, protocols
 
 MODEL = "bdnf_trkb_erk"
-STATES = ["act", "BDNF_mRNA", "BDNF", "pTrkB", "TrkB_int", "pMEK", "pERK", "pCREB", "pAkt", "mTORC1_act"]
+STATES = ["act", "BDNF_mRNA", "BDNF", "pTrkB", "TrkB_free", "TrkB_int", "pMEK", "pERK", "pCREB", "pAkt", "mTORC1_act"]
 
 
 def fold(ds, name):
@@ -81,7 +81,7 @@ def test_units_consistent_and_declared():
 def test_states_start_at_their_resting_parameters():
     rr = models.load_model(MODEL)
     ode.apply_changes(rr, {})
-    for state in ("BDNF", "pTrkB", "TrkB_int", "pMEK", "pERK", "pCREB", "pAkt"):
+    for state in ("BDNF", "pTrkB", "TrkB_int", "TrkB_free", "pMEK", "pERK", "pCREB", "pAkt"):
         assert rr.getValue(f"init({state})") == pytest.approx(rr.getValue(f"{state}_0"), rel=1e-12)
     assert rr.getValue("init(mTORC1_act)") == pytest.approx(rr.getValue("mTORC1_0"), rel=1e-12)
 
@@ -117,6 +117,17 @@ def test_1nM_bdnf_perk_peak_and_time_course(acute_1nM):
     assert abs(np.interp(15, m, y) - 5.6) <= 2 * 0.55
     assert abs(np.interp(30, m, y) - 3.9) <= 2 * 0.4
     assert np.interp(30, m, y) > 2.0  # still elevated at 30 min
+
+
+def test_sustained_1nM_bdnf_follows_ji_2010_for_8_hours():
+    """Ji 2010 Fig 1c as curated in BhallaLab FindSim Ji2010_fig1C_ERK_acute.json:
+    p-ERK fold 5.6 +- 0.55 (15 min), 3.9 +- 0.4 (30), 4.0 +- 0.8 (60), 3.0 +- 0.5 (120),
+    2.2 +- 0.7 (240), 2.2 +- 0.2 (480 min). Tolerance: every point within 2 s.e.m."""
+    ds = pathways.acute_bdnf(1.0, minutes=480, points_per_minute=1)
+    m, y = ds["minute"].values, fold(ds, "pERK")
+    for minute, mean, sem in [(15, 5.6, 0.55), (30, 3.9, 0.4), (60, 4.0, 0.8), (120, 3.0, 0.5),
+                              (240, 2.2, 0.7), (480, 2.2, 0.2)]:
+        assert abs(np.interp(minute, m, y) - mean) <= 2 * sem, minute
 
 
 def test_trkb_peaks_before_perk_and_halves_by_30_min(acute_1nM):
