@@ -1,8 +1,8 @@
 """Engines: where chunks of points are evaluated. The parent always collects and writes.
 
 - ``serial``: in this process (debugging, memory checks).
-- ``local``: a ``ProcessPoolExecutor`` (spawn context: libroadrunner, numba and threads do
-  not survive ``fork``); an initializer hands each worker the target once and compiles
+- ``local``: a ``ProcessPoolExecutor`` (forkserver context with the heavy modules
+  preloaded, see :func:`_context`); an initializer hands each worker the target once and compiles
   its model; tasks carry only point values and seeds, never a RoadRunner.
 - ``dask``: a ``dask.distributed`` cluster: a new ``LocalCluster`` (processes, one thread
   each) or an existing scheduler (``scheduler=`` or ``DASK_SCHEDULER_ADDRESS``). Each task
@@ -61,7 +61,36 @@ def evaluate_chunk(target, readouts, start: int, points: Sequence[dict], seeds: 
 
 
 # ---- local processes ---------------------------------------------------------------------
-def _init_worker(target, readouts) -> None:
+#: imported once by the forkserver; every worker forks from it with these loaded
+_PRELOAD = ["numpy", "roadrunner", "antimony", "mechtms.models", "mechtms.ode", "mechtms.scans"]
+
+
+def _context():
+    """forkserver with the heavy modules preloaded (spawn where forkserver is missing).
+
+    Not ``fork``: libroadrunner, numba and threads do not survive it. The forkserver
+    starts once per session; later pools fork from it in milliseconds. Workers forked
+    from it get the caller's ``MECHTMS_*`` environment in :func:`_init_worker` (the
+    server's own environment is that of its first use).
+    """
+    import multiprocessing
+
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(_PRELOAD)
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _mechtms_env() -> dict:
+    return {k: v for k, v in os.environ.items() if k.startswith("MECHTMS_")}
+
+
+def _init_worker(target, readouts, env: dict | None = None) -> None:
+    if env is not None:
+        for key in [k for k in os.environ if k.startswith("MECHTMS_") and k not in env]:
+            del os.environ[key]
+        os.environ.update(env)
     logging.getLogger("roadrunner").setLevel(logging.ERROR)
     _WORKER["target"], _WORKER["readouts"] = target, readouts
     warm = getattr(target, "warm", None)
@@ -79,7 +108,6 @@ def run_serial(target, readouts, tasks, on_result: Callable[[dict], None], **_) 
 
 
 def run_local(target, readouts, tasks, on_result, workers: int, **_) -> None:
-    import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
@@ -87,9 +115,8 @@ def run_local(target, readouts, tasks, on_result, workers: int, **_) -> None:
     first = next(tasks, None)
     if first is None:
         return
-    ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                               initargs=(target, readouts))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_init_worker,
+                               initargs=(target, readouts, _mechtms_env()))
     try:
         # a bounded number of chunks in flight: a million-point scan never holds all its tasks
         pending = {pool.submit(_local_chunk, *first)}
