@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import networks as nets
-from ._kernels import IzhParams, izh_run
+from ._kernels import IzhParams, fill_normals, izh_run
 
 #: Simulated ms per chunk: long sessions run chunk by chunk, keeping only reducers.
 CHUNK_MS = 1000.0
@@ -37,6 +37,39 @@ class RunResult:
     syn_pre: np.ndarray     # (S,) rows of ``track`` for the sampled synapses' pre cells
     syn_post: np.ndarray    # (S,) rows of ``track`` for their post cells
     n_direct: np.ndarray    # (P, 2) directly activated E and I cells per delivered pulse
+
+
+def ziggurat_tables():
+    """Tables of the 128-layer normal ziggurat (Marsaglia & Tsang 2000, J Stat Softw 5(8))."""
+    m1 = 2147483648.0
+    dn = tn = 3.442619855899
+    vn = 9.91256303526217e-3
+    kn, wn, fn = np.zeros(128, np.int64), np.zeros(128), np.zeros(128)
+    q = vn / np.exp(-0.5 * dn * dn)
+    kn[0], kn[1] = int((dn / q) * m1), 0
+    wn[0], wn[127] = q / m1, dn / m1
+    fn[0], fn[127] = 1.0, np.exp(-0.5 * dn * dn)
+    for i in range(126, 0, -1):
+        dn = np.sqrt(-2.0 * np.log(vn / dn + np.exp(-0.5 * dn * dn)))
+        kn[i + 1] = int((dn / tn) * m1)
+        tn = dn
+        fn[i] = np.exp(-0.5 * dn * dn)
+        wn[i] = dn / m1
+    return kn, wn, fn
+
+
+ZIGGURAT = ziggurat_tables()
+
+
+class NormalStream:
+    """Seeded N(0, 1) numbers from an explicit xoshiro256+ state (about 10x numpy's speed here)."""
+
+    def __init__(self, g: np.random.Generator):
+        self.state = g.integers(1, 2**63, size=4, dtype=np.uint64)
+
+    def fill(self, out: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        fill_normals(self.state, *ZIGGURAT, np.asarray(scale, dtype=np.float64), out)
+        return out
 
 
 def streams(seed: int, run_seed: int | None = None) -> list[np.random.Generator]:
@@ -129,6 +162,7 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
     stim = (pulse_steps, rec_ptr, rec_idx)
     drive = (win_steps, track, track_pos, base, fired, epsp, direct)
 
+    normals = NormalStream(g_noise)
     n_bins = -(-n_steps // steps_per_ms)
     counts = np.zeros((n_bins, 2), dtype=np.int32)
     i_syn = np.zeros((n_bins, 2))
@@ -137,7 +171,7 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
     while step0 < n_steps:
         m = min(chunk, n_steps - step0)
         draws = -(-m // noise_every)
-        noise = g_noise.standard_normal((draws, n)) * built.noise_sd
+        noise = normals.fill(np.empty((draws, n)), built.noise_sd)
         b0 = step0 // steps_per_ms
         nb = -(-m // steps_per_ms)
         cap = int(n * m * dt_ms * 0.3) + 1000 if record_raster else 0  # up to 300 Hz mean

@@ -315,3 +315,61 @@ def bey_run(v, active, ref_until, indptr, indices, signs, decay, threshold, rest
             if j < n_exc:
                 acc += v[j] - rest
         elfp[s] = acc / n_exc
+
+
+# ---- normal random numbers: xoshiro256+ and the Marsaglia–Tsang (2000) ziggurat -------------
+# Explicit state (uint64[4]) in, numbers out: no hidden RNG state. Tables: see
+# mechtms.network._engine.ziggurat_tables.
+@njit(cache=True, inline="always")
+def _next_u64(s):
+    """xoshiro256+ (Blackman & Vigna 2018): advance state ``s`` (uint64[4]), return 64 bits."""
+    result = s[0] + s[3]
+    t = s[1] << np.uint64(17)
+    s[2] ^= s[0]
+    s[3] ^= s[1]
+    s[1] ^= s[2]
+    s[0] ^= s[3]
+    s[2] ^= t
+    s[3] = (s[3] << np.uint64(45)) | (s[3] >> np.uint64(19))
+    return result
+
+
+@njit(cache=True, inline="always")
+def _uniform(s):
+    """Uniform in (0, 1) from the top 53 bits."""
+    return ((_next_u64(s) >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def _normal_slow(s, hz, iz, kn, wn, fn):
+    r = 3.442619855899
+    while True:
+        x = hz * wn[iz]
+        if iz == 0:  # the tail beyond r
+            while True:
+                x = -np.log(_uniform(s)) / r
+                y = -np.log(_uniform(s))
+                if y + y >= x * x:
+                    break
+            return r + x if hz > 0 else -(r + x)
+        if fn[iz] + _uniform(s) * (fn[iz - 1] - fn[iz]) < np.exp(-0.5 * x * x):
+            return x
+        hz = np.int64(_next_u64(s) >> np.uint64(32)) - 2147483648
+        iz = hz & 127
+        if abs(hz) < kn[iz]:
+            return hz * wn[iz]
+
+
+@njit(cache=True)
+def fill_normals(s, kn, wn, fn, scale, out):
+    """out[r, j] = scale[j] · N(0, 1) for a 2-D ``out``; ``s`` (uint64[4]) advances in place."""
+    rows, cols = out.shape
+    for r in range(rows):
+        for j in range(cols):
+            hz = np.int64(_next_u64(s) >> np.uint64(32)) - 2147483648
+            iz = hz & 127
+            if abs(hz) < kn[iz]:
+                x = hz * wn[iz]
+            else:
+                x = _normal_slow(s, hz, iz, kn, wn, fn)
+            out[r, j] = scale[j] * x

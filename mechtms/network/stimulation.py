@@ -38,6 +38,8 @@ CALIBRATION_ISI_MS = 300.0
 MAX_INTENSITY_RMT = 250.0
 
 _MEMORY: dict[str, float] = {}
+#: Bump when the engine's numbers change for the same inputs (invalidates cached RMTs).
+ENGINE_REVISION = 2
 
 
 def check_intensity(intensity_rmt) -> float:
@@ -135,7 +137,7 @@ def _cache_path() -> Path:
 
 
 def _key(spec, n, dt_ms, seed, n_pulses) -> str:
-    text = repr((__version__, spec, n, round(dt_ms, 9), seed, n_pulses,
+    text = repr((__version__, ENGINE_REVISION, spec, n, round(dt_ms, 9), seed, n_pulses,
                  RESPONSE_SPIKES_PER_CELL, RESPONSE_WINDOW_MS, CALIBRATION_ISI_MS))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
