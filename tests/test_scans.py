@@ -383,3 +383,34 @@ def test_worker_with_another_model_version_fails_points_and_retry_failed_reruns_
     assert (scan(target, {"ka": [1.0, 2.0]}, store=store, readouts=["X"]).status == 2).all()  # kept
     ds = scan(target, {"ka": [1.0, 2.0]}, store=store, readouts=["X"], retry_failed=True)
     assert (ds.status == 1).all() and ds.X.values[0] == pytest.approx(math.exp(-5), rel=1e-6)
+
+
+# ---- the whole chain ------------------------------------------------------------------------------
+def test_course_target_equals_mechtms_simulate(monkeypatch):
+    """A course scan point is mechtms.simulate on the course built from the axis values, with the
+    point's seed, reduced by the read-outs (small network and 2-day courses to keep it quick)."""
+    monkeypatch.delenv("MECHTMS_MODELS_DIR")  # the chain needs the real models
+    from mechtms import models
+    from mechtms.coupling import NetworkOptions
+    from mechtms.scans import CourseTarget
+
+    models.clear_cache()
+    opts = NetworkOptions(n_neurons=200, max_pulses=10)
+    target = CourseTarget(protocols.preset_course("sci_15hz_mouse"), condition="sci", network=opts)
+    ds = scan(target, {"frequency_hz": [5.0, 15.0], "sessions": [2]}, seed=3,
+              readouts=["BMS", "pmTOR", "dW_percent", "BMS@day=1"])
+    assert (ds.status == 1).all(), ds.error.values
+    assert ds.dW_percent.attrs["units"] == "%"
+    definition = json.loads(ds.attrs["scan"])["target"]
+    assert definition["options"]["network"] == {"type": "NetworkOptions", "network": "cortex", "n_neurons": 200,
+                                                "max_pulses": 10, "baseline_s": 1.0}
+    base = protocols.preset_course("sci_15hz_mouse")
+    for i, f in enumerate([5.0, 15.0]):
+        course = base.replace(days=2, protocol=base.protocol.replace(frequency_hz=f))
+        ref = mt.simulate(course, condition="sci", seed=int(ds.seed.values[i, 0]), network=opts)
+        point = ds.isel(frequency_hz=i, sessions=0)
+        assert point.BMS.item() == ref.BMS.values[-1] and point.pmTOR.item() == ref.pmTOR.values[-1]
+        assert point.dW_percent.item() == ref.dW_percent.values[-1]
+        assert point["BMS@day=1"].item() == ref.BMS.sel(day=1).item()
+    with pytest.raises(KeyError, match="unknown axis of a course scan 'frequency'. Did you mean 'frequency_hz'"):
+        scan(target, {"frequency": [5.0]})

@@ -414,7 +414,19 @@ class CourseTarget:
         return parse_readouts(list(self.DEFAULT_READOUTS))
 
     def check(self, axes, readouts) -> dict[str, str]:
-        return {r.name: "" for r in readouts}
+        import inspect
+
+        from ..coupling import simulate
+
+        options = set(inspect.signature(simulate).parameters) - {"target", "seed", "progress"}
+        allowed = set(PROTOCOL_AXES) | set(COURSE_AXES) | options
+        for axis in axes:
+            if axis not in allowed:
+                raise _checks.unknown_name("axis of a course scan", axis, allowed)
+        for key in self.options:
+            if key not in options:
+                raise _checks.unknown_name("option of mechtms.simulate", key, options)
+        return {r.name: "" for r in readouts}  # filled from the chain's Dataset as points finish
 
     def evaluate(self, point: Mapping, seed: int, readouts) -> list[float]:
         from ..coupling import simulate
@@ -479,6 +491,8 @@ def _course_definition(course) -> dict | None:
 
 def _plain_data(value):
     """Tuples -> lists, numpy scalars -> Python scalars (for JSON and comparison)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {"type": type(value).__name__, **_plain_data(dataclasses.asdict(value))}
     if isinstance(value, Mapping):
         return {str(k): _plain_data(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
