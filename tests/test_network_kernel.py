@@ -88,7 +88,7 @@ def test_kernel_equals_pure_python_on_10_neurons_bit_for_bit():
     win_steps = np.array([500, 1500, 2200], np.int64)
     p = IzhParams(dt_ms=dt, n_sub=1, decay_e=built.decay_e, decay_i=built.decay_i,
                   decay_m=math.exp(-dt / 10.0), v_peak=30.0, n_exc=built.n_exc, noise_every=noise_every,
-                  rec_every=10, win_steps=150, axonal=0)
+                  rec_every=10, win_steps=150, axonal=0, uniform_delay=-1)
     n_slots = int(built.delays.max()) + 1
     v = np.full(10, -65.0)
     state = (v, built.b * v, np.zeros(10), np.zeros(10), np.zeros((n_slots, 10)),

@@ -149,6 +149,8 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
 
     # --- state -----------------------------------------------------------------------
     n_slots = int(built.delays.max(initial=0)) + 1
+    d0 = int(built.delays[0]) if built.delays.size else 0
+    uniform_delay = d0 if np.all(built.delays == d0) else -1
     v = np.full(n, -65.0)
     u = built.b * v
     state = (v, u, np.zeros(n), np.zeros(n), np.zeros((n_slots, n)), np.zeros((n_slots, n)),
@@ -156,7 +158,8 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
     params = IzhParams(dt_ms=float(dt_ms), n_sub=int(spec.n_sub), decay_e=built.decay_e,
                        decay_i=built.decay_i, decay_m=float(np.exp(-dt_ms / spec.tau_m_ms)),
                        v_peak=30.0, n_exc=int(ne), noise_every=int(noise_every),
-                       rec_every=int(steps_per_ms), win_steps=int(win_len), axonal=int(axonal))
+                       rec_every=int(steps_per_ms), win_steps=int(win_len), axonal=int(axonal),
+                       uniform_delay=uniform_delay)
     neuron = (built.a, built.b, built.c, built.d)
     conn = (built.indptr, built.indices, built.weights, built.delays)
     stim = (pulse_steps, rec_ptr, rec_idx)

@@ -32,6 +32,7 @@ class IzhParams(NamedTuple):
     rec_every : steps per recorded bin.
     win_steps : length of a drive window, steps.
     axonal : 0 = a recruited neuron fires (soma); 1 = only its synapses are activated.
+    uniform_delay : the delay of every synapse in steps, or −1 if delays differ.
     """
 
     dt_ms: float
@@ -45,18 +46,33 @@ class IzhParams(NamedTuple):
     rec_every: int
     win_steps: int
     axonal: int
+    uniform_delay: int
 
 
 @njit(cache=True)
-def _deliver(j, slot_base, n_slots, indptr, indices, weights, delays, buf_e, buf_i, n_exc):
-    """Add neuron j's outgoing weights into the delay ring buffers."""
-    # delays < n_slots, so one conditional subtraction replaces the modulo
+def _deliver(j, slot_base, n_slots, uniform_delay, indptr, indices, weights, delays, buf_e, buf_i, n_exc):
+    """Add neuron j's outgoing weights into the delay ring buffers.
+
+    ``uniform_delay`` ≥ 0: every synapse has this delay (steps) and the per-synapse
+    ``delays`` are not read; −1: per-synapse delays.
+    """
     buf = buf_e if j < n_exc else buf_i
-    for k in range(indptr[j], indptr[j + 1]):
-        row = slot_base + delays[k]
+    lo = indptr[j]
+    hi = indptr[j + 1]
+    if uniform_delay >= 0:
+        row = slot_base + uniform_delay
         if row >= n_slots:
             row -= n_slots
-        buf[row, indices[k]] += weights[k]
+        target = buf[row]
+        for k in range(lo, hi):
+            target[indices[k]] += weights[k]
+    else:
+        # delays < n_slots, so one conditional subtraction replaces the modulo
+        for k in range(lo, hi):
+            row = slot_base + delays[k]
+            if row >= n_slots:
+                row -= n_slots
+            buf[row, indices[k]] += weights[k]
 
 
 @njit(cache=True)
@@ -142,7 +158,7 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
                 if in_win and track_pos[j] >= 0:
                     direct[kw, track_pos[j]] = 1
                 if p.axonal == 1:
-                    _deliver(j, slot, n_slots, indptr, indices, weights, delays, buf_e, buf_i, n_exc)
+                    _deliver(j, slot, n_slots, p.uniform_delay, indptr, indices, weights, delays, buf_e, buf_i, n_exc)
                 else:
                     v[j] = p.v_peak
             kp += 1
@@ -165,7 +181,7 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
                     fired[kw, track_pos[j]] = 1
                 v[j] = c[j]
                 u[j] += d[j]
-                _deliver(j, slot, n_slots, indptr, indices, weights, delays, buf_e, buf_i, n_exc)
+                _deliver(j, slot, n_slots, p.uniform_delay, indptr, indices, weights, delays, buf_e, buf_i, n_exc)
         # --- synaptic currents (exact exponential propagator), then the membrane:
         # Euler sub-steps of v, then u (one pass over the neurons)
         se = 0.0
