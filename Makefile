@@ -7,7 +7,7 @@ NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 .PHONY: demo test venv sbml bench lint clean
 
 demo: $(STAMP)
-	$(VENV)/bin/mechtms protocols
+	$(VENV)/bin/mechtms run
 
 test: $(STAMP)
 	MECHTMS_FAST=1 $(PY) -m pytest tests $(if $(NOTEBOOKS),--nbmake $(NOTEBOOKS)) -q

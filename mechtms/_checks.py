@@ -35,7 +35,12 @@ def unknown_name(kind: str, name: str, options: Iterable[str], exc: type[Excepti
 
 def message_of(exc: BaseException) -> str:
     """The human-readable message of an exception (KeyError's str() adds quotes)."""
-    return getattr(exc, "message", None) or (exc.args[0] if exc.args else str(exc))
+    message = getattr(exc, "message", None)
+    if message:
+        return str(message)
+    if isinstance(exc, KeyError) and exc.args and isinstance(exc.args[0], str):
+        return exc.args[0]
+    return str(exc)  # OSError's args[0] is an errno; str() gives "[Errno 13] ...: 'path'"
 
 
 def finite_number(name: str, value, *, low=None, high=None, low_open=False, high_open=False) -> float:

@@ -38,6 +38,8 @@ class Condition:
         Day of the first session when a single session protocol is given.
     readouts : tuple of str
         Daily read-outs reported (pathway outputs and proxies).
+    readout_clock_h : float
+        Clock time of the daily read-outs (hours after midnight).
     source : str
         Where the condition comes from.
     """
@@ -50,6 +52,7 @@ class Condition:
     days: int = 28
     start_day: int = 1
     readouts: tuple[str, ...] = ()
+    readout_clock_h: float = 20.0
     source: str = ""
 
     def model_changes(self, model: str) -> dict[str, float]:
@@ -106,5 +109,8 @@ register(Condition(
     subject="human",
     pathway_models=(),
     days=1, start_day=0, readouts=("MEP",),
+    # MEPs are measured within the after-effect window: 10:00 is 30-60 min after the end
+    # of a 09:00 session of the TBS/1 Hz anchors (Wischnewski & Schutter 2015: up to 50-60 min)
+    readout_clock_h=10.0,
     source="MEP after-effects: Wischnewski & Schutter 2015, Brain Stimul 8:685; Chen et al. 1997",
 ))

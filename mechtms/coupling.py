@@ -221,7 +221,7 @@ def as_course(target, condition: conditions.Condition, days: int | None = None) 
 
 def simulate(target, condition: str | conditions.Condition = "sci", seed: int = 0, *, days: int | None = None,
              coupling: bool = True, network: NetworkOptions | None = None, cache: bool = True,
-             readout_clock_h: float = 20.0, pathway_mode: str = "daily", progress: bool = False):
+             readout_clock_h: float | None = None, pathway_mode: str = "daily", progress: bool = False):
     """Run the whole chain for a treatment course.
 
     Parameters
@@ -245,8 +245,9 @@ def simulate(target, condition: str | conditions.Condition = "sci", seed: int = 
     network : NetworkOptions, optional
     cache : bool
         Reuse network runs with identical keys (exact; see the module docstring).
-    readout_clock_h : float
-        Clock time of the daily read-outs (default 20:00, 11 h after a 09:00 session).
+    readout_clock_h : float, optional
+        Clock time of the daily read-outs (default the condition's: 20:00 for ``sci``,
+        11 h after a 09:00 session; 10:00 for ``healthy``, inside the MEP after-effect).
     pathway_mode : {"daily", "continuous"}
         Pathway models run day by day (needed for the trophic link) or in one run
         (only without coupling); equal to the solver tolerance when both apply.
@@ -265,6 +266,8 @@ def simulate(target, condition: str | conditions.Condition = "sci", seed: int = 
     pathway_mode = _checks.choice("pathway_mode", pathway_mode, ("daily", "continuous"))
     if coupling and pathway_mode == "continuous" and "cx43_autophagy_mtor" in cond.pathway_models:
         raise ValueError("pathway_mode='continuous' needs coupling=False: the trophic link runs day by day")
+    if readout_clock_h is None:
+        readout_clock_h = cond.readout_clock_h
     readout_clock_h = _checks.finite_number("readout_clock_h", readout_clock_h, low=0, high=24, high_open=True)
     protocol = course.protocol
 
@@ -283,7 +286,9 @@ def _run_sessions(course, seed, opts, coupling, cache, readout_clock_h, progress
     starts_s = hours_to_seconds(course.session_start_times_h())
     end_s = (course.end_day + 1) * 86400.0
     readouts_s = hours_to_seconds(np.arange(0, course.end_day + 1) * 24.0 + readout_clock_h)
-    reference = _reference_evoked(seed, opts, cache)
+    # calibration constants (reference pulses, reference session): always cached, they do
+    # not depend on the course; ``cache`` governs the per-session network runs
+    reference = _reference_evoked(seed, opts)
     reference_ca = None
     w, m = W_BASELINE, None
     out = []
@@ -300,9 +305,14 @@ def _run_sessions(course, seed, opts, coupling, cache, readout_clock_h, progress
         follow = (starts_s[k + 1] if k + 1 < len(starts_s) else end_s) - starts_s[k]
         window = (readouts_s >= starts_s[k]) & (readouts_s < starts_s[k] + follow)
         plast = plasticity_session(protocol, drive, w, m, follow, readouts_s[window] - starts_s[k])
-        if reference_ca is None:
-            reference_ca = _reference_calcium(seed, opts, cache)
-        dose = calcium_to_dose(plast["ca_integral_uM_s"], reference_ca) if protocol.n_delivered else 0.0
+        if reference_ca is None and coupling:
+            reference_ca = _reference_calcium(seed, opts)
+        if not protocol.n_delivered:
+            dose = 0.0
+        elif coupling:
+            dose = calcium_to_dose(plast["ca_integral_uM_s"], reference_ca)
+        else:
+            dose = 1.0  # layers side by side: the pathway models' own default dose
         out.append({**plast, "weight_scale": scale, "network": net, "drive": drive, "dose": dose,
                     "readout_days": np.flatnonzero(window)})
         if coupling:
@@ -313,25 +323,21 @@ def _run_sessions(course, seed, opts, coupling, cache, readout_clock_h, progress
 _REFERENCE_CA: dict[tuple, float] = {}
 
 
-def _reference_evoked(seed: int, opts: NetworkOptions, cache: bool) -> dict[str, float]:
+def _reference_evoked(seed: int, opts: NetworkOptions) -> dict[str, float]:
     ref = _reference_protocol()
-    return evoked(network_response(ref, 1.0, seed, opts, cache=cache),
-                  network_response(ref.as_sham(), 1.0, seed, opts, cache=cache))
+    return evoked(network_response(ref, 1.0, seed, opts), network_response(ref.as_sham(), 1.0, seed, opts))
 
 
-def _reference_calcium(seed: int, opts: NetworkOptions, cache: bool) -> float:
+def _reference_calcium(seed: int, opts: NetworkOptions) -> float:
     """Calcium integral of the reference session (:data:`REFERENCE_PRESET` at baseline weight)."""
     key = (seed, opts)
-    if cache and key in _REFERENCE_CA:
-        return _REFERENCE_CA[key]
-    p = preset(REFERENCE_PRESET)
-    net = network_response(p, 1.0, seed, opts, cache=cache)
-    base = network_response(p.as_sham(), 1.0, seed, opts, cache=cache)
-    drive = drive_to_plasticity(evoked(net, base), _reference_evoked(seed, opts, cache), delivered=True)
-    value = plasticity_session(p, drive, W_BASELINE, None, p.duration_s + 2.0)["ca_integral_uM_s"]
-    if cache:
-        _REFERENCE_CA[key] = value
-    return value
+    if key not in _REFERENCE_CA:
+        p = preset(REFERENCE_PRESET)
+        net = network_response(p, 1.0, seed, opts)
+        base = network_response(p.as_sham(), 1.0, seed, opts)
+        drive = drive_to_plasticity(evoked(net, base), _reference_evoked(seed, opts), delivered=True)
+        _REFERENCE_CA[key] = plasticity_session(p, drive, W_BASELINE, None, p.duration_s + 2.0)["ca_integral_uM_s"]
+    return _REFERENCE_CA[key]
 
 
 def _daily_weight(course, sessions, days_axis, readout_clock_h) -> np.ndarray:

@@ -14,14 +14,22 @@ TABLE = ("BMS", "MEP", "LC3II", "p62", "pmTOR", "p4EBP1", "pERK", "BDNF")
 
 
 def _check_output_dir(out: Path) -> None:
-    """Fail early, in one line, when ``out`` cannot be written."""
+    """Fail early, in one line, when ``out`` cannot be written (tried for real, then undone)."""
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"output folder {str(out)!r} exists and is not a folder")
-    parent = out if out.exists() else out.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise PermissionError(f"cannot write the output folder {str(out)!r}: {str(parent)!r} is not writable")
+    created = [p for p in (out, *out.parents) if not p.exists()]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise PermissionError(f"cannot write the output folder {str(out)!r}: {exc.strerror or exc}") from None
+    finally:
+        for p in created:  # leave no empty folder behind: results are written after the run
+            try:
+                p.rmdir()
+            except OSError:
+                pass
 
 
 def _table(result, protocols, condition) -> str:
