@@ -6,8 +6,10 @@ points, two parameters (k, ka) on a 100 x 100 grid; read-outs X, Kp at the end.
 
 The peer is the loop one would write by hand: one RoadRunner, ``resetAll()``, set the two
 parameters, ``simulate``. Times are wall clock and include everything a user waits for
-(the peer's compile, the pool's start); "dask (running cluster)" excludes the cluster's
-start (done once per session), "dask (new cluster)" includes it.
+(the peer's compile, the pool's start). "first pool" includes starting the forkserver
+(imports of numpy/roadrunner, once per session), "later pool" a scan after that; "dask
+(running cluster)" excludes the cluster's start (once per session), "dask (new cluster)"
+includes it.
 
 Run: ``.venv/bin/python benchmarks/scan_throughput.py [N]`` (N points, default 10,000).
 Check ``uptime`` first: the ratios need the machine's cores to be otherwise idle.
@@ -75,15 +77,17 @@ def main(n: int = 10_000) -> None:
     # the loop sets current values, the scan initial values: same physics, same numbers to 1e-9
     np.testing.assert_allclose(ds.X.values.ravel(), ref[:, 0], rtol=1e-6)
     t, _ = mechtms_scan(space, engine="local", workers=cores)
-    rows.append((f"mechtms local, {cores} processes", t))
+    rows.append((f"mechtms local, {cores} processes (first pool)", t))
+    t, _ = mechtms_scan(space, engine="local", workers=cores)
+    rows.append((f"mechtms local, {cores} processes (later pool)", t))
     with tempfile.TemporaryDirectory() as tmp:
         t, _ = mechtms_scan(space, engine="local", workers=cores, store=Path(tmp) / "b.zarr")
         rows.append((f"mechtms local, {cores} processes, zarr store", t))
     t, _ = mechtms_scan(space, engine="dask", workers=cores)
     rows.append((f"mechtms dask (new LocalCluster, {cores} workers)", t))
-    from dask.distributed import LocalCluster
-
     import logging
+
+    from dask.distributed import LocalCluster
 
     with LocalCluster(n_workers=cores, threads_per_worker=1, processes=True, dashboard_address=None,
                       silence_logs=logging.ERROR) as cluster:

@@ -94,7 +94,6 @@ def cluster(tmp_path):
             try:
                 with Client(address, timeout="5s") as client:
                     client.wait_for_workers(2, timeout=60)
-                    workers = {v["name"]: k for k, v in client.scheduler_info()["workers"].items()}
                 break
             except OSError:
                 if time.time() > deadline:

@@ -32,8 +32,16 @@ from ._engines import ENGINES, point_seeds, run_dask, run_local, run_serial
 from ._sensitivity import sensitivity
 from ._space import Space, make_space
 from ._store import DONE, FAILED, PENDING, ScanStore, read_definition
-from ._targets import (COURSE_AXES, PROTOCOL_AXES, CourseTarget, FunctionTarget, ModelTarget,
-                       course_from_axes, make_target, parse_readouts)
+from ._targets import (
+    COURSE_AXES,
+    PROTOCOL_AXES,
+    CourseTarget,
+    FunctionTarget,
+    ModelTarget,
+    course_from_axes,
+    make_target,
+    parse_readouts,
+)
 
 __all__ = ["scan", "sensitivity", "open_scan", "ModelTarget", "CourseTarget", "FunctionTarget",
            "make_space", "point_seeds", "course_from_axes", "PROTOCOL_AXES", "COURSE_AXES",
