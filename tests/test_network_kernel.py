@@ -71,7 +71,8 @@ def python_reference(p, built, noise, pulse_steps, rec, n_steps, track, win_step
     return v, u, out, fired, epsp
 
 
-def test_kernel_equals_pure_python_on_10_neurons_bit_for_bit():
+@pytest.mark.parametrize("uniform", [False, True], ids=["per-synapse-delays", "uniform-delay-path"])
+def test_kernel_equals_pure_python_on_10_neurons_bit_for_bit(uniform):
     spec = nets.CORTEX.replace(noise_e=8.0, noise_i=4.0)  # stronger noise: more spikes in 300 ms
     dt = 0.1
     g = np.random.default_rng(42)
@@ -88,7 +89,8 @@ def test_kernel_equals_pure_python_on_10_neurons_bit_for_bit():
     win_steps = np.array([500, 1500, 2200], np.int64)
     p = IzhParams(dt_ms=dt, n_sub=1, decay_e=built.decay_e, decay_i=built.decay_i,
                   decay_m=math.exp(-dt / 10.0), v_peak=30.0, n_exc=built.n_exc, noise_every=noise_every,
-                  rec_every=10, win_steps=150, axonal=0, uniform_delay=-1)
+                  rec_every=10, win_steps=150, axonal=0,
+                  uniform_delay=int(built.delays[0]) if uniform else -1)
     n_slots = int(built.delays.max()) + 1
     v = np.full(10, -65.0)
     state = (v, built.b * v, np.zeros(10), np.zeros(10), np.zeros((n_slots, 10)),

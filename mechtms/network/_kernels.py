@@ -75,6 +75,32 @@ def _deliver(j, slot_base, n_slots, uniform_delay, indptr, indices, weights, del
             buf[row, indices[k]] += weights[k]
 
 
+@njit(cache=True, inline="always")
+def _update_range(lo, hi, p, h, v, u, i_e, i_i, row_e, row_i, i_noise, a, b):
+    """Synaptic currents (exact exponential propagator), then Euler sub-steps of v and one
+    step of u, for neurons lo..hi-1; returns the sums of their excitatory and inhibitory
+    currents (for the LFP proxy)."""
+    se = 0.0
+    si = 0.0
+    for j in range(lo, hi):
+        ie_j = i_e[j] * p.decay_e + row_e[j]
+        ii_j = i_i[j] * p.decay_i + row_i[j]
+        i_e[j] = ie_j
+        i_i[j] = ii_j
+        row_e[j] = 0.0
+        row_i[j] = 0.0
+        se += ie_j
+        si += ii_j
+        cur = ie_j + ii_j + i_noise[j]
+        vj = v[j]
+        uj = u[j]
+        for _ in range(p.n_sub):
+            vj += h * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + cur)
+        v[j] = vj
+        u[j] = uj + p.dt_ms * a[j] * (b[j] * vj - uj)
+    return se, si
+
+
 @njit(cache=True)
 def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
     """Advance an Izhikevich network by ``n_steps`` steps from absolute step ``step0``.
@@ -184,27 +210,10 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
                 _deliver(j, slot, n_slots, p.uniform_delay, indptr, indices, weights, delays, buf_e, buf_i, n_exc)
         # --- synaptic currents (exact exponential propagator), then the membrane:
         # Euler sub-steps of v, then u (one pass over the neurons)
-        se = 0.0
-        si = 0.0
         row_e = buf_e[slot]
         row_i = buf_i[slot]
-        for j in range(n):
-            ie_j = i_e[j] * p.decay_e + row_e[j]
-            ii_j = i_i[j] * p.decay_i + row_i[j]
-            i_e[j] = ie_j
-            i_i[j] = ii_j
-            row_e[j] = 0.0
-            row_i[j] = 0.0
-            if j < n_exc:
-                se += ie_j
-                si += ii_j
-            cur = ie_j + ii_j + i_noise[j]
-            vj = v[j]
-            uj = u[j]
-            for _ in range(p.n_sub):
-                vj += h * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + cur)
-            v[j] = vj
-            u[j] = uj + p.dt_ms * a[j] * (b[j] * vj - uj)
+        se, si = _update_range(0, n_exc, p, h, v, u, i_e, i_i, row_e, row_i, i_noise, a, b)
+        _update_range(n_exc, n, p, h, v, u, i_e, i_i, row_e, row_i, i_noise, a, b)
         lfp[bin_, 0] += se * inv_ne / p.rec_every
         lfp[bin_, 1] += si * inv_ne / p.rec_every
         # --- passive depolarisation tracer of tracked neurons -------------------------
@@ -252,14 +261,14 @@ def lif_run(p, v, ge, gi, refractory_until, indptr, indices, counts, step0, n_st
     events = 0
     for s in range(n_steps):
         t = step0 + s
-        for j in range(n):
+        for j in range(n):  # branch-free state update (vectorisable)
             ge_j = ge[j]
             gi_j = gi[j]
-            if t >= refractory_until[j]:
-                v[j] = p.el + (v[j] - p.el) * p.decay_m + ge_j * p.coef_e + gi_j * p.coef_i
+            v_new = p.el + (v[j] - p.el) * p.decay_m + ge_j * p.coef_e + gi_j * p.coef_i
+            v[j] = v_new if t >= refractory_until[j] else v[j]
             ge[j] = ge_j * p.decay_e
             gi[j] = gi_j * p.decay_i
-        for j in range(n):
+        for j in range(n):  # threshold, reset, propagate (Brian2's order)
             if v[j] > p.v_th:
                 v[j] = p.v_reset
                 refractory_until[j] = t + 1 + p.ref_steps
