@@ -70,6 +70,7 @@ def main(n: int = 10_000) -> None:
     n = len(space["k"]) * len(space["ka"])
     cores = os.cpu_count()
     print(f"{n} points, {cores} cores, load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
+    mechtms_scan({"k": [0.5], "ka": [1.0]}, engine="serial")  # imports (xarray, zarr...): once per process
     t_plain, ref = plain_loop(space)
     rows = [("plain serial libroadrunner loop", t_plain)]
     t, ds = mechtms_scan(space, engine="serial")
