@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import xarray as xr
 
@@ -18,6 +20,8 @@ from . import networks as nets
 from .lfp import rws_proxy
 
 RECORDS = ("raster", "rates", "lfp", "drive")
+#: Mean E rate (Hz) above which a run is flagged as the runaway high-activity state.
+RUNAWAY_RATE_HZ = 50.0
 #: Largest stable time step (ms) of the explicit Euler scheme per network.
 MAX_DT_MS = {"izhikevich2003": 1.0, "cortex": 0.25}
 MAX_NEURONS = 200_000
@@ -81,7 +85,12 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         Time step (1 ms with half-steps for ``izhikevich2003``, 0.1 ms for ``cortex``);
         must divide 1 ms; at most 1 ms (reference) or 0.25 ms (cortex) for stability.
     weight_scale_ee : float
-        Factor on E→E weights (0–10).
+        Factor on E→E weights (0–10). The 1,000-neuron ``cortex`` network stays in its
+        ~8 Hz state up to 1.05 (8.5 Hz) and switches to a 100–250 Hz runaway state
+        from 1.1 (seed 0, 5 s): the model has no homeostasis, adaptation beyond ``u``
+        or conductance saturation. Runs whose spontaneous E rate (away from pulses,
+        ``attrs["rate_E_spontaneous_hz"]``) exceeds 50 Hz carry ``attrs["runaway"] = 1``
+        and warn.
     record : iterable of {"raster", "rates", "lfp", "drive"}
     x_rmt : float, optional
         Field at 100 % RMT (default: :func:`mechtms.network.calibrate_rmt`, cached).
@@ -184,11 +193,29 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         "rate_E_hz": float(res.counts[:, 0].sum() / ne / total),
         "rate_I_hz": float(res.counts[:, 1].sum() / max(ni, 1) / total),
     }
+    quiet = _spontaneous_rate(res.counts[:, 0] / ne / 1e-3, deliv)
+    attrs["rate_E_spontaneous_hz"] = quiet
+    attrs["runaway"] = int(quiet > RUNAWAY_RATE_HZ)
+    if attrs["runaway"]:
+        warnings.warn(f"network {spec.name!r} ran away: mean E rate {quiet:.0f} Hz "
+                      f"(weight_scale_ee={w:g}); the model is valid below ~{RUNAWAY_RATE_HZ:g} Hz "
+                      f"(cortex: weight_scale_ee <= 1.05)", RuntimeWarning, stacklevel=2)
     if want_drive:
         data.update(_drive_vars(res))
         attrs["drive_window_ms"] = win_len * dt
         attrs["n_sample_syn"] = int(res.syn_pre.size)
     return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def _spontaneous_rate(rate_e: np.ndarray, pulses_s: np.ndarray, settle_s: float = 0.5,
+                      evoked_s: float = 0.2) -> float:
+    """Mean E rate (Hz, 1 ms bins) away from pulses: after ``settle_s`` and more than
+    ``evoked_s`` after the latest pulse (NaN if no such time)."""
+    t = np.arange(rate_e.shape[0]) * 1e-3
+    last = np.searchsorted(pulses_s, t, side="right") - 1
+    since = np.where(last >= 0, t - pulses_s[np.clip(last, 0, None)] if pulses_s.size else 0.0, np.inf)
+    mask = (t >= settle_s) & (since > evoked_s)
+    return float(rate_e[mask].mean()) if mask.any() else float("nan")
 
 
 def _drive_vars(res) -> dict:
@@ -227,7 +254,8 @@ def session_drive(protocol, network: str = "cortex", weight_scale_ee: float = 1.
         drive is the network's baseline activity.
     network : {"cortex", "izhikevich2003"}
     weight_scale_ee : float
-        E→E weight factor (the plasticity layer's W between sessions).
+        E→E weight factor (the plasticity layer's W between sessions). Above ~1.05 the
+        cortex network runs away (see :func:`simulate`): ``attrs["runaway"]`` is 1.
     max_pulses : int, optional
         Simulate only the first ``max_pulses`` pulses. Valid shortcut because the network
         has no plasticity within a session: after the first ~1 s the per-pulse drive is
@@ -252,6 +280,8 @@ def session_drive(protocol, network: str = "cortex", weight_scale_ee: float = 1.
                   max_pulses=max_pulses)
     ds["pulse_time_s"] = ("pulse", ds["pulse_time_s"].values - baseline_s,
                           {"units": "s", "long_name": "pulse time from the session start"})
+    # epsp_mV is the peak of a passive (tau_m) membrane driven by current-based synapses:
+    # it has no reversal potential, so near-synchronous drive (> 130 % RMT) gives tens of mV.
     for name in ("pre_spike_prob", "post_spike_prob", "pair_prob", "epsp_mV", "direct_frac"):
         ds.attrs[name] = float(ds[name].mean())
     ds.attrs["window_ms"] = ds.attrs.pop("drive_window_ms")
