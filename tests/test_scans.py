@@ -414,3 +414,22 @@ def test_course_target_equals_mechtms_simulate(monkeypatch):
         assert point["BMS@day=1"].item() == ref.BMS.sel(day=1).item()
     with pytest.raises(KeyError, match="unknown axis of a course scan 'frequency'. Did you mean 'frequency_hz'"):
         scan(target, {"frequency": [5.0]})
+
+
+def test_cli_spec_builds_chain_and_function_targets(tmp_path):
+    from mechtms.cli.scan_cmd import load_spec, make_target_from_spec
+    from mechtms.coupling import NetworkOptions
+    from mechtms.scans import CourseTarget, FunctionTarget
+
+    spec = tmp_path / "chain.toml"
+    spec.write_text('store = "out/s.zarr"\n[target]\nchain = true\ncourse = "sci_15hz_mouse"\ncondition = "sci"\n'
+                    'network = { n_neurons = 100, max_pulses = 10 }\n[space]\nfrequency_hz = [5, 15]\n')
+    table = load_spec(spec)
+    assert table["store"] == str(tmp_path / "out" / "s.zarr")
+    target = make_target_from_spec(table["target"])
+    assert isinstance(target, CourseTarget) and target.options["network"] == NetworkOptions(n_neurons=100, max_pulses=10)
+    assert target.course.n_sessions == 28 and target.condition == "sci"
+    target = make_target_from_spec({"function": "mechtms.scans.examples:weighted_sum", "fixed": {"x3": 1.0}})
+    assert isinstance(target, FunctionTarget) and target.fixed == {"x3": 1.0}
+    with pytest.raises(ValueError, match=r"\[target\] needs exactly one of model, function or chain = true; got \['model', 'chain'\]"):
+        make_target_from_spec({"model": "closed_forms", "chain": True})

@@ -35,6 +35,7 @@ SPEC.toml format (every key but [target] and [space] is optional):
   # function = "mypkg.mymodule:myfunc"   # called with the axis values as keywords
   # chain = true               # the whole chain (mechtms.simulate) on `course`
   # condition = "sci"
+  # network = { n_neurons = 200, max_pulses = 20 }   # mechtms.coupling.NetworkOptions
 
 \b
   [space]                      # a full grid: axis = [values]
@@ -104,6 +105,10 @@ def make_target_from_spec(table: dict):
         _only(table, {"function"}, unknown_name)
         return FunctionTarget(table["function"], **fixed)
     table.pop("chain")
+    if isinstance(table.get("network"), dict):  # [target.network]: mechtms.coupling.NetworkOptions fields
+        from ..coupling import NetworkOptions
+
+        table["network"] = NetworkOptions(**table["network"])
     return CourseTarget(course or "sci_15hz_mouse", **table)
 
 
