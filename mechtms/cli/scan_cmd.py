@@ -33,6 +33,7 @@ SPEC.toml format (every key but [target] and [space] is optional):
   course = "sci_15hz_mouse"    # preset course: session events on the model's session_input
   changes = { k_bdnf = 1.0 }   # fixed parameter values
   # function = "mypkg.mymodule:myfunc"   # called with the axis values as keywords
+  # fixed = { a = 1.0 }        # further keyword arguments of the function
   # chain = true               # the whole chain (mechtms.simulate) on `course`
   # condition = "sci"
   # network = { n_neurons = 200, max_pulses = 20 }   # mechtms.coupling.NetworkOptions
