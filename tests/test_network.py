@@ -38,17 +38,20 @@ def rate_peaks(ds, window="all"):
 
 # ---- Izhikevich 2003 replication ----------------------------------------------------------
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_izhikevich2003_rate_and_rhythms(seed):
-    """Izhikevich 2003 as published (1 ms steps, two half-steps), 20 s, Welch 1 s segments.
+@pytest.mark.parametrize("network, low", [("izhikevich2003_capped", 7.5), ("izhikevich2003", 6.8)])
+def test_izhikevich2003_rate_and_rhythms(network, low, seed):
+    """Izhikevich 2003 (1 ms steps, two half-steps), 20 s, Welch 1 s segments.
 
     Spectral peaks of the population activity: largest in 7-10 Hz, second in 25-45 Hz.
-    Rate: the issue's target is 7.5-9.5 Hz; this transcription gives 7.0-7.3 Hz for
-    every seed, as does an independent vectorised NumPy transcription of the published
-    MATLAB listing (7.14 Hz, seed 5). We assert 6.8-9.5 Hz and report the difference.
+    Rate target of the issue, 7.5-9.5 Hz: met by the common port that caps v at 30 mV
+    before the u update (7.69-7.80 Hz, as the re-simulation in shared/reference/network.md,
+    7.7-8.2 Hz). The listing as published does not cap; it fires at 7.08-7.11 Hz here, as
+    does an independent vectorised NumPy transcription (7.14 Hz, seed 5) and Brian2
+    (7.3 Hz, benchmarks/network_vs_brian2.py): asserted 6.8-9.5 Hz.
     """
-    ds = net.simulate(None, "izhikevich2003", duration_s=20, seed=seed, record=("rates",))
+    ds = net.simulate(None, network, duration_s=20, seed=seed, record=("rates",))
     rate = float((ds["rate_E"] * 800 + ds["rate_I"] * 200).sel(time=slice(1, None)).mean() / 1000)
-    assert 6.8 <= rate <= 9.5
+    assert low <= rate <= 9.5
     first, second = rate_peaks(ds)
     assert 7 <= first <= 10
     assert 25 <= second <= 45

@@ -61,6 +61,8 @@ def python_reference(p, built, noise, pulse_steps, rec, n_steps, track, win_step
             vj = v[j]
             for _ in range(p.n_sub):
                 vj += h * (0.04 * vj * vj + 5.0 * vj + 140.0 - u[j] + cur)
+            if p.cap_v and vj > p.v_peak:
+                vj = p.v_peak
             v[j] = vj
             u[j] += p.dt_ms * float(built.a[j]) * (float(built.b[j]) * vj - u[j])
         for m in track:
@@ -71,8 +73,9 @@ def python_reference(p, built, noise, pulse_steps, rec, n_steps, track, win_step
     return v, u, out, fired, epsp
 
 
-@pytest.mark.parametrize("uniform", [False, True], ids=["per-synapse-delays", "uniform-delay-path"])
-def test_kernel_equals_pure_python_on_10_neurons_bit_for_bit(uniform):
+@pytest.mark.parametrize("uniform, cap", [(False, False), (True, True)],
+                         ids=["per-synapse-delays", "uniform-delay-path-capped-v"])
+def test_kernel_equals_pure_python_on_10_neurons_bit_for_bit(uniform, cap):
     spec = nets.CORTEX.replace(noise_e=8.0, noise_i=4.0)  # stronger noise: more spikes in 300 ms
     dt = 0.1
     g = np.random.default_rng(42)
@@ -90,7 +93,7 @@ def test_kernel_equals_pure_python_on_10_neurons_bit_for_bit(uniform):
     p = IzhParams(dt_ms=dt, n_sub=1, decay_e=built.decay_e, decay_i=built.decay_i,
                   decay_m=math.exp(-dt / 10.0), v_peak=30.0, n_exc=built.n_exc, noise_every=noise_every,
                   rec_every=10, win_steps=150, axonal=0,
-                  uniform_delay=int(built.delays[0]) if uniform else -1)
+                  uniform_delay=int(built.delays[0]) if uniform else -1, cap_v=int(cap))
     n_slots = int(built.delays.max()) + 1
     v = np.full(10, -65.0)
     state = (v, built.b * v, np.zeros(10), np.zeros(10), np.zeros((n_slots, 10)),

@@ -159,7 +159,7 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
                        decay_i=built.decay_i, decay_m=float(np.exp(-dt_ms / spec.tau_m_ms)),
                        v_peak=30.0, n_exc=int(ne), noise_every=int(noise_every),
                        rec_every=int(steps_per_ms), win_steps=int(win_len), axonal=int(axonal),
-                       uniform_delay=uniform_delay)
+                       uniform_delay=uniform_delay, cap_v=int(spec.cap_v))
     neuron = (built.a, built.b, built.c, built.d)
     conn = (built.indptr, built.indices, built.weights, built.delays)
     stim = (pulse_steps, rec_ptr, rec_idx)

@@ -33,6 +33,8 @@ class IzhParams(NamedTuple):
     win_steps : length of a drive window, steps.
     axonal : 0 = a recruited neuron fires (soma); 1 = only its synapses are activated.
     uniform_delay : the delay of every synapse in steps, or −1 if delays differ.
+    cap_v : 1 = v is capped at v_peak before u is updated (a common port of the 2003
+        listing; the listing itself does not cap), 0 = not capped.
     """
 
     dt_ms: float
@@ -47,6 +49,7 @@ class IzhParams(NamedTuple):
     win_steps: int
     axonal: int
     uniform_delay: int
+    cap_v: int = 0
 
 
 @njit(cache=True)
@@ -96,6 +99,8 @@ def _update_range(lo, hi, p, h, v, u, i_e, i_i, row_e, row_i, i_noise, a, b):
         uj = u[j]
         for _ in range(p.n_sub):
             vj += h * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + cur)
+        if p.cap_v == 1 and vj > p.v_peak:
+            vj = p.v_peak
         v[j] = vj
         u[j] = uj + p.dt_ms * a[j] * (b[j] * vj - uj)
     return se, si

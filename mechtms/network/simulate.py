@@ -23,7 +23,7 @@ RECORDS = ("raster", "rates", "lfp", "drive")
 #: Mean E rate (Hz) above which a run is flagged as the runaway high-activity state.
 RUNAWAY_RATE_HZ = 50.0
 #: Largest stable time step (ms) of the explicit Euler scheme per network.
-MAX_DT_MS = {"izhikevich2003": 1.0, "cortex": 0.25}
+MAX_DT_MS = {"izhikevich2003": 1.0, "izhikevich2003_capped": 1.0, "cortex": 0.25}
 MAX_NEURONS = 200_000
 
 
@@ -69,7 +69,7 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         Pulses start ``baseline_s`` after the start; a sham delivers none (drive windows
         are still placed at the scheduled times). Intensity must be given in % RMT or
         % AMT (converted with ``protocols.AMT_OVER_RMT``).
-    network : {"izhikevich2003", "cortex", "bey"}
+    network : {"izhikevich2003", "izhikevich2003_capped", "cortex", "bey"}
         See :mod:`mechtms.network.networks`; ``"bey"`` runs the binary comparison network
         of :func:`mechtms.network.bey.simulate` (only ``protocol``, ``duration_s``,
         ``seed``, ``n_neurons``, ``dt_ms``, ``baseline_s``, ``post_s`` and ``bey_params``
