@@ -39,6 +39,12 @@ from .protocols import course as make_course
 
 #: Weight scales handed to the network are rounded to this step (the cache key).
 WEIGHT_SCALE_STEP = 1e-3
+#: Fraction of the network's E->E synapses that share the representative synapse's change.
+#: ASSUMED: a pulse directly drives a minority of cells (a few % somatically, more through
+#: axons; Aberra et al. 2020), so only part of the recurrent E->E weight changes. 0.2 keeps
+#: the scale within the cortex network's valid range (weight_scale_ee <= 1.05, beyond which
+#: it runs away; mechtms.network.networks) for after-effects up to +25 %.
+PLASTIC_FRACTION = 0.2
 #: Reference session whose calcium integral defines pathway dose 1 (mechtms.readouts docs).
 REFERENCE_PRESET = "sci_15hz_mouse"
 #: Time after the last pulse at which a session's after-effect is reported (s).
@@ -47,9 +53,13 @@ BANDS = ("delta", "theta", "alpha", "beta", "gamma")
 
 
 # ---- conversions between layers ------------------------------------------------------
-def weight_to_network_scale(w: float, w_baseline: float) -> float:
-    """Synaptic weight -> multiplier of the network's E->E weights (quantised, see module doc)."""
-    scale = float(w) / float(w_baseline)
+def weight_to_network_scale(w: float, w_baseline: float, fraction: float = PLASTIC_FRACTION) -> float:
+    """Synaptic weight -> multiplier of the network's E->E weights: ``1 + fraction (W/W0 - 1)``.
+
+    Only ``fraction`` of the E->E synapses share the change (:data:`PLASTIC_FRACTION`);
+    the result is quantised to :data:`WEIGHT_SCALE_STEP` (the cache key, see module doc).
+    """
+    scale = 1.0 + fraction * (float(w) / float(w_baseline) - 1.0)
     return round(round(scale / WEIGHT_SCALE_STEP) * WEIGHT_SCALE_STEP, 6)
 
 

@@ -81,8 +81,10 @@ def test_weight_feeds_back_into_the_network():
     shown with two sessions an hour apart."""
     twice = protocols.course(protocols.preset("sci_15hz_mouse"), sessions_per_day=2, days=1, clock_h=[9, 10])
     r = mt.simulate(twice, condition="sci")
-    assert r.weight_scale.values[0] == 1.0 and r.weight_scale.values[1] > 1.05
+    # W ~ 1.2 an hour after the first session; 20 % of E->E synapses share it (PLASTIC_FRACTION)
+    assert r.weight_scale.values[0] == 1.0 and 1.02 < r.weight_scale.values[1] <= 1.05
     assert r.net_epsp_mV.values[1] > r.net_epsp_mV.values[0]
+    assert r.net_rate_E_hz.values[1] < 50  # inside the network's valid range (no runaway)
     off = mt.simulate(twice, condition="sci", coupling=False)
     assert np.all(off.weight_scale.values == 1.0) and np.all(off.dose.values == 1.0)
 
