@@ -20,9 +20,9 @@ Shortcut (documented and tested against the full computation): the network's res
 a session depends only on (protocol, weight scale, seed, network options), so it is
 computed once per distinct key and reused (``cache=True``); with the weight scale
 quantised to ``WEIGHT_SCALE_STEP`` the cached and the uncached chains are identical bit
-for bit. The network simulates the first ``network_pulses`` pulses of a session (the
-per-pulse drive is stationary after the first trains; see
-:func:`mechtms.network.session_drive`).
+for bit. The network simulates the first ``NetworkOptions.max_pulses`` pulses of a
+session (the per-pulse drive is stationary after the first trains; see
+:func:`mechtms.network.session_drive`; tested against whole sessions).
 """
 
 from __future__ import annotations
@@ -47,8 +47,10 @@ WEIGHT_SCALE_STEP = 1e-3
 PLASTIC_FRACTION = 0.2
 #: Reference session whose calcium integral defines pathway dose 1 (mechtms.readouts docs).
 REFERENCE_PRESET = "sci_15hz_mouse"
-#: Time after the last pulse at which a session's after-effect is reported (s).
+#: Time after the last pulse at which a session's after-effect is reported (s): the
+#: plasticity layer's own (30 min), kept in step with it.
 AFTER_EFFECT_S = 1800.0
+#: LFP bands, in the order of mechtms.network.BANDS (checked in network_response).
 BANDS = ("delta", "theta", "alpha", "beta", "gamma")
 
 
@@ -161,6 +163,8 @@ def network_response(protocol: Protocol, weight_scale: float, seed: int, opts: N
     out = {name: float(ds[name].mean()) for name in ("pre_spike_prob", "post_spike_prob", "epsp_mV", "direct_frac")}
     out["rate_E_hz"] = float(ds.attrs["rate_E_hz"])
     window = "during" if protocol.n_pulses > 1 else "post"
+    if tuple(network.BANDS) != BANDS:
+        raise RuntimeError(f"coupling.BANDS {BANDS} differ from mechtms.network.BANDS {tuple(network.BANDS)}")
     bp = network.band_powers(ds, window=window)
     out["band_power"] = [float(bp[b]) for b in BANDS]
     out["band_power_units"] = bp[BANDS[0]].attrs.get("units", "")

@@ -202,3 +202,10 @@ def test_first_pulses_shortcut_against_whole_sessions():
     full = mt.simulate(name, condition="sci", days=1, network=coupling.NetworkOptions(max_pulses=None))
     assert abs(float(short.dW_percent[0]) - float(full.dW_percent[0])) < 3.0
     assert abs(float(short.dose[0]) / float(full.dose[0]) - 1) < 0.10
+
+
+def test_constants_agree_with_the_layers():
+    from mechtms import network, plasticity
+
+    assert coupling.AFTER_EFFECT_S == plasticity.AFTER_EFFECT_S
+    assert coupling.BANDS == tuple(network.BANDS)
