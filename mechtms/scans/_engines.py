@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -86,7 +87,27 @@ def _mechtms_env() -> dict:
     return {k: v for k, v in os.environ.items() if k.startswith("MECHTMS_")}
 
 
-def _init_worker(target, readouts, env: dict | None = None) -> None:
+def _exit_with(parent_pid: int) -> None:
+    """Exit this worker when the scan process is gone (e.g. SIGKILLed): workers otherwise wait
+    on their task queue forever, since each holds both ends of its pipe."""
+    import threading
+
+    def watch():
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # pid reused by another user's process: the parent is gone
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="mechtms-parent-watch").start()
+
+
+def _init_worker(target, readouts, env: dict | None = None, parent_pid: int | None = None) -> None:
+    if parent_pid is not None:
+        _exit_with(parent_pid)
     if env is not None:
         for key in [k for k in os.environ if k.startswith("MECHTMS_") and k not in env]:
             del os.environ[key]
@@ -116,7 +137,7 @@ def run_local(target, readouts, tasks, on_result, workers: int, **_) -> None:
     if first is None:
         return
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_init_worker,
-                               initargs=(target, readouts, _mechtms_env()))
+                               initargs=(target, readouts, _mechtms_env(), os.getpid()))
     try:
         # a bounded number of chunks in flight: a million-point scan never holds all its tasks
         pending = {pool.submit(_local_chunk, *first)}
@@ -131,7 +152,8 @@ def run_local(target, readouts, tasks, on_result, workers: int, **_) -> None:
     except BrokenProcessPool as exc:
         pool.shutdown(wait=False, cancel_futures=True)
         raise RuntimeError(f"a scan worker process died ({exc}); finished chunks are kept in the store: "
-                           f"rerun the same scan with the same store to resume") from None
+                           f"rerun the same scan with the same store to resume. (In a script, call scan() "
+                           f"under `if __name__ == '__main__':` - workers import the main module.)") from None
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
