@@ -176,6 +176,9 @@ def test_sigkill_of_the_scan_process_loses_no_finished_point(tmp_path):
         children = psutil.Process(proc.pid).children(recursive=True)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
+        # the workers (and the forkserver) notice and exit on their own: no orphans
+        _, alive = psutil.wait_procs(children, timeout=15)
+        assert not alive, f"orphaned worker processes: {alive}"
     finally:
         for child in children if "children" in dir() else []:
             try:
