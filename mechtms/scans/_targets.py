@@ -251,17 +251,24 @@ class ModelTarget:
             for k in PROTOCOL_AXES + COURSE_AXES:
                 point.pop(k, None)
         changes.update(point)
-        rr = self._runners.get(extra)
-        if rr is None:  # compiled once per process (load_model caches), looked up once per target
+        key = (extra, readouts)
+        cached = self._runners.get(key)
+        if cached is None:
+            # Once per scan and runner (check() empties the cache at the start of every scan):
+            # compile or look up the runner, set tolerances and selections. Nothing else touches
+            # the runner during a scan, and apply_changes_fast (the model's setter + resetAll)
+            # keeps both (the equality with simulate_model is tested).
             self._check_same_model()
-            rr = self._runners[extra] = load_model(self.model, extra_antimony=extra)
+            rr = load_model(self.model, extra_antimony=extra)
+            integrator = rr.getIntegrator()
+            integrator.setValue("relative_tolerance", self.rtol)
+            integrator.setValue("absolute_tolerance", self.atol)
+            integrator.setValue("maximum_num_steps", self.max_steps)
+            variables = list(dict.fromkeys(r.var for r in readouts))
+            rr.timeCourseSelections = ["time", *variables]
+            cached = self._runners[key] = (rr, variables)
+        rr, variables = cached
         apply_changes_fast(rr, changes, model=self.model)
-        integrator = rr.getIntegrator()
-        integrator.setValue("relative_tolerance", self.rtol)
-        integrator.setValue("absolute_tolerance", self.atol)
-        integrator.setValue("maximum_num_steps", self.max_steps)
-        variables = list(dict.fromkeys(r.var for r in readouts))
-        rr.timeCourseSelections = ["time", *variables]
         try:
             data = np.asarray(rr.simulate(0.0, self.t_end, self.points))
         except RuntimeError as exc:
