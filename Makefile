@@ -9,8 +9,9 @@ NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 demo: $(STAMP)
 	$(VENV)/bin/mechtms run
 
+# PYTHONUTF8: subprocesses (CLI tests, workers) read and write UTF-8 whatever the locale
 test: $(STAMP)
-	MECHTMS_FAST=1 $(PY) -m pytest tests $(if $(NOTEBOOKS),--nbmake $(NOTEBOOKS)) -q
+	MECHTMS_FAST=1 PYTHONUTF8=1 $(PY) -m pytest tests $(if $(NOTEBOOKS),--nbmake $(NOTEBOOKS)) -q
 
 venv: $(STAMP)
 

@@ -7,7 +7,7 @@ import pytest
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "mechtms", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "mechtms", *args], capture_output=True, encoding="utf-8", timeout=120)
 
 
 def test_version():

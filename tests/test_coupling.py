@@ -156,7 +156,7 @@ def test_bad_input():
 
 # ---- the main job ---------------------------------------------------------------------
 def cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "mechtms", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "mechtms", *args], capture_output=True, encoding="utf-8",
                           timeout=600, cwd=cwd)
 
 
