@@ -84,17 +84,9 @@ def apply_changes(rr, changes: Mapping[str, float] | None = None, *, model: str 
     Keys may be written ``X`` or ``init(X)``; unknown names raise ``KeyError`` with close
     matches.
     """
-    changes = dict(changes or {})
     pristine = _pristine_values(rr)
     known = settable_names(rr)
-    wanted: dict[str, float] = {}
-    for key, value in changes.items():
-        name = key[5:-1] if key.startswith("init(") and key.endswith(")") else key
-        if name not in known:
-            raise _checks.unknown_name(f"parameter or species of {model}", name, known)
-        if name not in pristine:
-            raise ValueError(f"cannot set {name!r} of {model}: it is defined by a rule, not a value")
-        wanted[name] = _checks.finite_number(f"changes[{key!r}]", value)
+    wanted = validate_changes(changes, known, pristine, model)
     as_value = {}
     if as_values:
         fixed = _initial_assignment_inputs(rr)
@@ -116,6 +108,24 @@ def apply_changes(rr, changes: Mapping[str, float] | None = None, *, model: str 
         rr.resetAll()
     for name, value in as_value.items():
         rr.setValue(name, value)
+
+
+def validate_changes(changes: Mapping[str, float] | None, known: Mapping[str, str],
+                     pristine: Mapping[str, float], model: str = "model") -> dict[str, float]:
+    """Check a changes mapping against a runner's names; returns ``{name: float}``.
+
+    Keys may be ``X`` or ``init(X)``. Unknown names raise ``KeyError`` with close matches;
+    names defined by rules and non-finite values raise ``ValueError``.
+    """
+    wanted: dict[str, float] = {}
+    for key, value in dict(changes or {}).items():
+        name = key[5:-1] if key.startswith("init(") and key.endswith(")") else key
+        if name not in known:
+            raise _checks.unknown_name(f"parameter or species of {model}", name, known)
+        if name not in pristine:
+            raise ValueError(f"cannot set {name!r} of {model}: it is defined by a rule, not a value")
+        wanted[name] = _checks.finite_number(f"changes[{key!r}]", value)
+    return wanted
 
 
 def _initial_assignment_inputs(rr) -> set[str]:

@@ -38,16 +38,28 @@ def _tidy(ds, variables, dim):
     return out
 
 
+def _session_frame(ds, name: str, column: str):
+    """Long-form frame of a per-session variable, with a ``protocol`` column."""
+    df = ds[name].to_dataframe(name=column).reset_index()
+    if "protocol" not in df.columns:
+        df["protocol"] = ds.attrs.get("protocol_name", "protocol")
+    return df
+
+
+def _axes(ax, size=(6, 4)):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        return plt.subplots(figsize=size, layout="constrained")
+    return ax.figure, ax
+
+
 def bms_over_days(ds, *, ax=None):
     """Basso Mouse Scale (0-9) over days, one line per protocol (a proxy; see mechtms.readouts)."""
-    import matplotlib.pyplot as plt
     import seaborn as sns
 
     df = _tidy(ds, ["BMS"], "day")
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
-    else:
-        fig = ax.figure
+    fig, ax = _axes(ax)
     sns.lineplot(data=df, x="day", y="value", hue="protocol", marker="o", markersize=3, ax=ax)
     ax.set(ylim=(-0.2, 9.2), ylabel="BMS (0-9, proxy)", xlabel="day after injury",
            title="Locomotor recovery (Basso Mouse Scale proxy)")
@@ -60,7 +72,6 @@ def readout_panel(ds, readouts=DEFAULT_PANEL, *, day=None):
     Values are shown as fold change against the first entry of the ``protocol`` dim (the
     comparison baseline, e.g. sham), so read-outs with different units share one axis.
     """
-    import matplotlib.pyplot as plt
     import seaborn as sns
 
     df = _tidy(ds, readouts, "day")
@@ -69,7 +80,7 @@ def readout_panel(ds, readouts=DEFAULT_PANEL, *, day=None):
     protocols = list(dict.fromkeys(df["protocol"]))
     base = df[df["protocol"] == protocols[0]].set_index("readout")["value"]
     df["fold"] = df["value"] / df["readout"].map(base).replace(0, np.nan)
-    fig, ax = plt.subplots(figsize=(max(6, 0.8 * df["readout"].nunique() + 2), 4), layout="constrained")
+    fig, ax = _axes(None, size=(max(6, 0.8 * df["readout"].nunique() + 2), 4))
     sns.barplot(data=df, x="readout", y="fold", hue="protocol", ax=ax)
     ax.axhline(1.0, color="0.3", lw=0.8, ls="--")
     ax.set(ylabel=f"fold change vs {protocols[0]}", xlabel="", title=f"Read-outs on day {day}")
@@ -92,19 +103,13 @@ def timecourses(ds, readouts=DEFAULT_PANEL, *, col_wrap=4):
 
 
 def band_powers(ds, *, ax=None):
-    """LFP band powers of each session's network run (relative to the first protocol's mean)."""
-    import matplotlib.pyplot as plt
+    """LFP band powers of each session's network run (mean ± sd over sessions), log scale."""
     import seaborn as sns
 
     if "band_power" not in ds:
         raise ValueError("the result has no 'band_power' variable (run with the network layer)")
-    df = ds["band_power"].to_dataframe(name="power").reset_index()
-    if "protocol" not in df.columns:
-        df["protocol"] = ds.attrs.get("protocol_name", "protocol")
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
-    else:
-        fig = ax.figure
+    df = _session_frame(ds, "band_power", "power")
+    fig, ax = _axes(ax)
     sns.barplot(data=df, x="band", y="power", hue="protocol", ax=ax, errorbar="sd")
     ax.set_yscale("log")
     ax.set(ylabel=f"LFP band power ({ds['band_power'].attrs.get('units', 'a.u.')})", xlabel="",
@@ -114,16 +119,10 @@ def band_powers(ds, *, ax=None):
 
 def weight_by_session(ds, *, ax=None):
     """Plasticity after-effect dW (%) of every session, one line per protocol."""
-    import matplotlib.pyplot as plt
     import seaborn as sns
 
-    df = ds["dW_percent"].to_dataframe(name="dW").reset_index()
-    if "protocol" not in df.columns:
-        df["protocol"] = ds.attrs.get("protocol_name", "protocol")
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
-    else:
-        fig = ax.figure
+    df = _session_frame(ds, "dW_percent", "dW")
+    fig, ax = _axes(ax)
     sns.lineplot(data=df, x="session", y="dW", hue="protocol", marker="o", ax=ax)
     ax.axhline(0, color="0.3", lw=0.8)
     ax.set(ylabel="dW after session (%)", xlabel="session", title="Synaptic after-effect per session")
