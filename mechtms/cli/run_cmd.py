@@ -32,12 +32,20 @@ def _check_output_dir(out: Path) -> None:
                 pass
 
 
+#: How each table column is expressed (the models' own units are in result.nc).
+COLUMN_UNITS = {"BMS": "0-9", "MEP": "rel", "LC3II": "rel", "p62": "rel", "pmTOR": "rel", "p4EBP1": "rel",
+                "pERK": "frac", "BDNF": "nM"}
+
+
 def _table(result, protocols, condition) -> str:
     last = int(result.day.max())
     cols = [c for c in TABLE if c in result] if condition != "healthy" else ["MEP"]
-    header = f"{'protocol':<18}" + "".join(f"{c:>9}" for c in cols) + f"{'dW %':>9}"
-    lines = [f"Day-{last} read-outs ({condition}; pathway read-outs relative to the uninjured steady state; "
-             f"dW = mean after-effect per session)", header, "-" * len(header)]
+    header = f"{'protocol':<18}" + "".join(f"{c:>9}" for c in cols) + f"{'dW':>9}"
+    units = f"{'':<18}" + "".join(f"{'(' + COLUMN_UNITS.get(c, '') + ')':>9}" for c in cols) + f"{'(%)':>9}"
+    lines = [f"Day-{last} read-outs ({condition}, read out at {result.attrs.get('readout_clock_h', '?')} h). "
+             f"rel: relative to the uninjured steady state (MEP: to uninjured, untreated); frac: active "
+             f"fraction; dW: mean after-effect per session, 30 min after it",
+             header, units, "-" * len(header)]
     for name in protocols:
         r = result.sel(protocol=name)
         row = "".join(f"{float(r[c].sel(day=last)):9.3f}" for c in cols)
