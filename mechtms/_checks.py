@@ -67,7 +67,7 @@ def whole_number(name: str, value, *, low: int | None = None, high: int | None =
     if isinstance(value, Integral):
         value = int(value)
     elif isinstance(value, Real) and math.isfinite(float(value)) and float(value).is_integer():
-        value = int(value)
+        value = int(float(value))
     else:
         raise ValueError(f"{name} must be a whole number, got {value!r}")
     if low is not None and value < low:

@@ -160,7 +160,7 @@ def network_response(protocol: Protocol, weight_scale: float, seed: int, opts: N
     ds = network.simulate(protocol=protocol, network=opts.network, seed=seed, n_neurons=opts.n_neurons,
                           weight_scale_ee=weight_scale, record=("lfp", "drive"), baseline_s=opts.baseline_s,
                           post_s=0.5, max_pulses=opts.max_pulses)
-    out = {name: float(ds[name].mean()) for name in ("pre_spike_prob", "post_spike_prob", "epsp_mV", "direct_frac")}
+    out: dict = {name: float(ds[name].mean()) for name in ("pre_spike_prob", "post_spike_prob", "epsp_mV", "direct_frac")}
     out["rate_E_hz"] = float(ds.attrs["rate_E_hz"])
     window = "during" if protocol.n_pulses > 1 else "post"
     if tuple(network.BANDS) != BANDS:
@@ -176,11 +176,12 @@ def network_response(protocol: Protocol, weight_scale: float, seed: int, opts: N
 def _reference_protocol() -> Protocol:
     from .protocols import rtms
 
-    return rtms(**REFERENCE_PULSES, name="coupling_reference")
+    return rtms(REFERENCE_PULSES["frequency_hz"], int(REFERENCE_PULSES["pulses"]), REFERENCE_PULSES["intensity"],
+                name="coupling_reference")
 
 
 # ---- one session of plasticity, followed to the next session ------------------------------
-def plasticity_session(protocol: Protocol, drive: Mapping[str, float], W0: float, M0: Mapping[str, float],
+def plasticity_session(protocol: Protocol, drive: Mapping[str, float], W0: float, M0: Mapping[str, float] | None,
                        follow_s: float, readout_s=()) -> dict:
     """A session of the plasticity model and the ``follow_s`` seconds after its first pulse.
 
@@ -303,8 +304,9 @@ def _run_sessions(course, seed, opts, coupling, cache, readout_clock_h, progress
     # calibration constants (reference pulses, reference session): always cached, they do
     # not depend on the course; ``cache`` governs the per-session network runs
     reference = _reference_evoked(seed, opts)
-    reference_ca = None
-    w, m = W_BASELINE, None
+    reference_ca = _reference_calcium(seed, opts) if coupling else 1.0
+    w: float = W_BASELINE
+    m: Mapping[str, float] | None = None
     out = []
     iterator = range(course.n_sessions)
     if progress:
@@ -319,8 +321,6 @@ def _run_sessions(course, seed, opts, coupling, cache, readout_clock_h, progress
         follow = (starts_s[k + 1] if k + 1 < len(starts_s) else end_s) - starts_s[k]
         window = (readouts_s >= starts_s[k]) & (readouts_s < starts_s[k] + follow)
         plast = plasticity_session(protocol, drive, w, m, follow, readouts_s[window] - starts_s[k])
-        if reference_ca is None and coupling:
-            reference_ca = _reference_calcium(seed, opts)
         if not protocol.n_delivered:
             dose = 0.0
         elif coupling:

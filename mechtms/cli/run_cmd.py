@@ -7,6 +7,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from collections.abc import Callable
+
 import click
 
 DEFAULT_PROTOCOLS = ("sham", "sci_15hz_mouse", "itbs_600", "rtms_1hz_900")
@@ -72,7 +74,7 @@ def _write(result, out: Path, figures: bool) -> list[str]:
         per_session = [v for v in result.data_vars if result[v].dims == ("protocol", "session")]
         result[per_session].to_dataframe().reset_index().to_csv(tmp / "sessions.csv", index=False)
         if figures:
-            makers = {"bms.png": plots.bms_over_days, "readouts.png": plots.readout_panel,
+            makers: dict[str, Callable] = {"bms.png": plots.bms_over_days, "readouts.png": plots.readout_panel,
                       "timecourses.png": plots.timecourses, "band_powers.png": plots.band_powers,
                       "dW_by_session.png": plots.weight_by_session}
             for fname, make in makers.items():

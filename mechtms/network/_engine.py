@@ -68,7 +68,7 @@ class NormalStream:
         self.state = g.integers(1, 2**63, size=4, dtype=np.uint64)
 
     def fill(self, out: np.ndarray, scale: np.ndarray) -> np.ndarray:
-        fill_normals(self.state, *ZIGGURAT, np.asarray(scale, dtype=np.float64), out)
+        fill_normals(self.state, *ZIGGURAT, np.asarray(scale, dtype=np.float64), out)  # type: ignore[call-arg]
         return out
 
 

@@ -64,7 +64,7 @@ def pattern_intensity_scan(intensities=(70, 90, 110, 130), patterns=tuple(PATTER
     dims = ("pattern", "intensity", "window")
     coords = {"pattern": list(patterns), "intensity": ("intensity", list(intensities), {"units": "% RMT"}),
               "window": list(SCAN_WINDOWS)}
-    data = {b: (dims, v, {"units": "a.u.^2", "band_hz": list(BANDS[b])}) for b, v in out.items()}
+    data: dict = {b: (dims, v, {"units": "a.u.^2", "band_hz": list(BANDS[b])}) for b, v in out.items()}
     data["rate_E"] = (("pattern", "intensity"), rate, {"units": "Hz"})
     return xr.Dataset(data, coords=coords, attrs={"pulses": pulses, "network": network, "seed": seed,
                                                   "source": "design of Bey et al. 2012, PLoS ONE 7:e49097"})

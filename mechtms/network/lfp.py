@@ -114,7 +114,7 @@ def spectrum(ds: xr.Dataset, window: str = "all", variable: str = "lfp",
              nperseg_ms: float = 1000.0) -> xr.DataArray:
     """Welch power spectrum of ``ds[variable]`` (``lfp``, ``rate_E``, ``rate_I``) in a window."""
     if variable not in ds:
-        raise _checks.unknown_name("variable", variable, list(ds.data_vars), exc=ValueError)
+        raise _checks.unknown_name("variable", variable, [str(v) for v in ds.data_vars], exc=ValueError)
     t = ds["time"].values
     fs = 1.0 / float(t[1] - t[0])
     pulses = ds["pulse_time_s"].values if "pulse_time_s" in ds else np.zeros(0)
