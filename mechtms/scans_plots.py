@@ -82,8 +82,8 @@ def sobol_bars(indices, readout: str | None = None, *, ax=None, palette: str = "
         if r not in indices.readout.values:
             raise _checks.unknown_name("read-out", r, [str(v) for v in indices.readout.values])
     if ax is None:
-        fig, axes = plt.subplots(1, len(readouts), figsize=(4.2 * len(readouts), 3.4), squeeze=False)
-        axes = axes[0]
+        fig, grid = plt.subplots(1, len(readouts), figsize=(4.2 * len(readouts), 3.4), squeeze=False)
+        axes = list(grid[0])
     else:
         fig, axes = ax.figure, [ax]
     for a, r in zip(axes, readouts, strict=True):

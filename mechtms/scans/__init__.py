@@ -24,6 +24,8 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -156,7 +158,8 @@ def scan(target, space, store=None, engine: str = "local", scheduler: str | None
                     units[r.name] = unit
         bar.update(m)
 
-    run = {"serial": run_serial, "local": run_local, "dask": run_dask}[engine]
+    engines: dict[str, Callable[..., Any]] = {"serial": run_serial, "local": run_local, "dask": run_dask}
+    run = engines[engine]
     try:
         facts = run(target, ro, tasks, on_result, workers=workers, scheduler=scheduler) or {}
     finally:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,8 @@ class ScanStore:
         if existing is not None and resume:
             _compare(existing, definition, self.path)
             self.group = zarr.open_group(str(self.path), mode="r+")
-            self.chunk_size = int(self.group["status"].chunks[0])
+            status: Any = self.group["status"]
+            self.chunk_size = int(status.chunks[0])
         else:
             if existing is None and self.path.exists() and any(self.path.iterdir()):
                 raise ValueError(f"store {str(self.path)!r} exists and is not a mechtms scan store; "
@@ -47,9 +49,9 @@ class ScanStore:
                 shutil.rmtree(self.path)  # resume=False: start over (only ever a scan store)
             self.chunk_size = int(chunk_size)
             self.group = self._create(space, readout_names)
-        self.values = self.group["values"]
-        self.status_array = self.group["status"]
-        self.error = self.group["error"]
+        self.values: Any = self.group["values"]
+        self.status_array: Any = self.group["status"]
+        self.error: Any = self.group["error"]
 
     def _existing_definition(self):
         meta = self.path / "zarr.json"

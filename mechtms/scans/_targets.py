@@ -22,10 +22,14 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import _checks
+
+if TYPE_CHECKING:
+    from ..protocols import Course
 
 #: Axes that rebuild the session protocol (mechtms.protocols.Protocol fields; intensity_rmt sets
 #: the intensity in % RMT).
@@ -78,21 +82,26 @@ def parse_readouts(readouts) -> tuple[Readout, ...]:
 
 def reduce_series(r: Readout, values: np.ndarray, coords: Mapping[str, np.ndarray]) -> float:
     """Apply read-out ``r`` to a 1-D series with its coordinates (name -> array)."""
-    values = np.asarray(values, dtype=float)
+    values = np.asarray(values, dtype=np.float64)
     if values.ndim == 0:
         return float(values)
     if r.how == "last":
         return float(values[-1])
     if r.how == "at":
-        if r.coord not in coords:
-            raise ValueError(f"read-out {r.spec!r}: no coordinate {r.coord!r} (have {sorted(coords)})")
-        c = np.asarray(coords[r.coord], dtype=float)
-        i = int(np.argmin(np.abs(c - r.at)))
-        if not math.isclose(c[i], r.at, rel_tol=1e-9, abs_tol=1e-9):
-            raise ValueError(f"read-out {r.spec!r}: {r.coord}={r.at:g} is not on the output grid "
-                             f"({r.coord} {c[0]:g}..{c[-1]:g}, nearest {c[i]:g})")
+        coord, at = str(r.coord), float(r.at if r.at is not None else math.nan)
+        if coord not in coords:
+            raise ValueError(f"read-out {r.spec!r}: no coordinate {coord!r} (have {sorted(coords)})")
+        c = np.asarray(coords[coord], dtype=np.float64)
+        i = int(np.argmin(np.abs(c - at)))
+        if not math.isclose(float(c[i]), at, rel_tol=1e-9, abs_tol=1e-9):
+            raise ValueError(f"read-out {r.spec!r}: {coord}={at:g} is not on the output grid "
+                             f"({coord} {c[0]:g}..{c[-1]:g}, nearest {c[i]:g})")
         return float(values[i])
-    return float({"max": np.max, "min": np.min, "mean": np.mean}[r.how](values))
+    if r.how == "max":
+        return float(np.max(values))
+    if r.how == "min":
+        return float(np.min(values))
+    return float(np.mean(values))
 
 
 def reduce_result(r: Readout, result) -> float:
@@ -111,7 +120,7 @@ def reduce_result(r: Readout, result) -> float:
 
 
 # ---- protocol and course axes ------------------------------------------------------------
-def course_from_axes(base_course, point: Mapping) -> object:
+def course_from_axes(base_course: Course, point: Mapping) -> Course:
     """``base_course`` with the protocol and calendar axes of ``point`` applied."""
     p_changes = {k: v for k, v in point.items() if k in PROTOCOL_AXES}
     if "intensity_rmt" in p_changes:
@@ -163,6 +172,10 @@ class ModelTarget:
         self.info = model_info(model)  # KeyError with close matches if unknown
         self.sbml_sha256 = sbml_sha256(sbml(model))
         self.course = course
+        self.session_input = self.info.session_input or ""
+        if course is not None and not self.session_input:
+            raise ValueError(f"model {model!r} declares no session_input in its header, so a course cannot "
+                             f"act on it; give t_end without a course")
         self.changes = {str(k): float(v) for k, v in (changes or {}).items()}
         if t_end is None:
             if course is None:
@@ -233,7 +246,7 @@ class ModelTarget:
 
         extra = ""
         if self.course is not None:
-            extra = ode.course_events(self.course.n_sessions, self.info.session_input, self.info.session_mode)
+            extra = ode.course_events(self.course.n_sessions, self.session_input, self.info.session_mode)
         load_model(self.model, extra_antimony=extra)
 
     def evaluate(self, point: Mapping, seed: int, readouts) -> list[float]:
@@ -246,7 +259,7 @@ class ModelTarget:
         if self.course is not None:
             dose = point.pop("dose", None)
             course = course_from_axes(self.course, point)
-            extra = ode.course_events(course.n_sessions, self.info.session_input, self.info.session_mode)
+            extra = ode.course_events(course.n_sessions, self.session_input, self.info.session_mode)
             changes = {**ode.course_changes(course, self.info, dose), **changes}
             for k in PROTOCOL_AXES + COURSE_AXES:
                 point.pop(k, None)
@@ -332,7 +345,7 @@ class FunctionTarget:
 
     kind = "function"
 
-    def __init__(self, func: Callable, **fixed):
+    def __init__(self, func: Callable | str, **fixed):
         if isinstance(func, str):
             func = _import_function(func)
         if not callable(func):
@@ -343,6 +356,7 @@ class FunctionTarget:
                              f"importable module (workers import it by name); {module}:{qualname} is not")
         self.func = func
         self.fixed = fixed
+        params: Mapping[str, inspect.Parameter]
         try:
             params = inspect.signature(func).parameters
         except (TypeError, ValueError):
@@ -475,6 +489,7 @@ def make_target(target) -> ModelTarget | FunctionTarget | CourseTarget:
 
 def _import_function(spec: str) -> Callable:
     module, _, qualname = spec.partition(":")
+    obj: Any
     try:
         obj = importlib.import_module(module)
     except ImportError as exc:
@@ -485,6 +500,8 @@ def _import_function(spec: str) -> Callable:
         except AttributeError:
             raise _checks.unknown_name(f"function of module {module}", part,
                                        [n for n in dir(obj) if not n.startswith("_")], exc=ValueError) from None
+    if not callable(obj):
+        raise ValueError(f"target {spec!r} is not a function")
     return obj
 
 

@@ -8,8 +8,16 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 import numpy as np
+
+
+def _declare(func: Callable, readouts: tuple[str, ...], units: dict | None = None) -> None:
+    """Attach the default read-outs (and units) a scan reads from ``func``."""
+    setattr(func, "readouts", readouts)  # noqa: B010 (function attributes; keeps mypy quiet)
+    if units:
+        setattr(func, "units", units)  # noqa: B010
 
 
 def ishigami(x1: float, x2: float, x3: float, a: float = 7.0, b: float = 0.1) -> dict:
@@ -21,8 +29,7 @@ def ishigami(x1: float, x2: float, x3: float, a: float = 7.0, b: float = 0.1) ->
     return {"y": math.sin(x1) + a * math.sin(x2) ** 2 + b * x3 ** 4 * math.sin(x1)}
 
 
-ishigami.readouts = ("y",)
-ishigami.units = {"y": "1"}
+_declare(ishigami, ("y",), {"y": "1"})
 
 
 def noisy_line(x: float, slope: float = 2.0, seed: int = 0) -> dict:
@@ -31,7 +38,7 @@ def noisy_line(x: float, slope: float = 2.0, seed: int = 0) -> dict:
     return {"y": slope * x + rng.standard_normal(), "noise": float(rng.standard_normal())}
 
 
-noisy_line.readouts = ("y",)
+_declare(noisy_line, ("y",))
 
 
 def fails_at(x: float, bad: float = 3.0) -> dict:
@@ -41,7 +48,7 @@ def fails_at(x: float, bad: float = 3.0) -> dict:
     return {"y": x * x}
 
 
-fails_at.readouts = ("y",)
+_declare(fails_at, ("y",))
 
 
 def weighted_sum(x1: float, x2: float, x3: float, w1: float = 1.0, w2: float = -5.0, w3: float = 0.0) -> dict:
@@ -50,7 +57,7 @@ def weighted_sum(x1: float, x2: float, x3: float, w1: float = 1.0, w2: float = -
     return {"y": w1 * x1 + w2 * x2 + w3 * x3}
 
 
-weighted_sum.readouts = ("y",)
+_declare(weighted_sum, ("y",))
 
 
 def slow_square(x: float, delay_s: float = 0.05, log_path: str = "", seed: int = 0) -> dict:
@@ -63,5 +70,5 @@ def slow_square(x: float, delay_s: float = 0.05, log_path: str = "", seed: int =
     return {"y": x * x, "draw": float(np.random.default_rng(seed).random())}
 
 
-slow_square.readouts = ("y", "draw")
+_declare(slow_square, ("y", "draw"))
 
