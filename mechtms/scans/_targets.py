@@ -156,8 +156,11 @@ class ModelTarget:
     Axes: model parameters and species (set as initial values, in the fixed order of
     :func:`mechtms.ode.apply_changes`); with a ``course``, also the protocol and calendar
     axes (:data:`PROTOCOL_AXES`, :data:`COURSE_AXES`) and ``dose`` (every session's dose).
-    Each point equals ``simulate_model(model, course, changes, t_end, points)`` bit for bit
-    (tested) but skips building a Dataset: the compiled runner is reused per process.
+    Each point equals ``simulate_model(model, course, changes, t_end, points)`` to the
+    solver's precision (bit for bit on tests/data/models/closed_forms.ant, 2e-12 relative on
+    cx43_autophagy_mtor with a course: tested) but skips building a Dataset and reuses one
+    compiled runner per process (:func:`scan_runner`). A point's numbers do not depend on
+    which points ran before it on that runner (tested), so every engine gives the same bits.
     """
 
     kind = "model"
@@ -242,16 +245,14 @@ class ModelTarget:
     def warm(self) -> None:
         """Compile the model (and its course variant) in this process."""
         from .. import ode
-        from ..models import load_model
 
         extra = ""
         if self.course is not None:
             extra = ode.course_events(self.course.n_sessions, self.session_input, self.info.session_mode)
-        load_model(self.model, extra_antimony=extra)
+        scan_runner(self.model, extra)
 
     def evaluate(self, point: Mapping, seed: int, readouts) -> list[float]:
         from .. import ode
-        from ..models import load_model
 
         point = dict(point)
         changes = dict(self.changes)
@@ -272,7 +273,7 @@ class ModelTarget:
             # the runner during a scan, and apply_changes_fast (the model's setter + resetAll)
             # keeps both (the equality with simulate_model is tested).
             self._check_same_model()
-            rr = load_model(self.model, extra_antimony=extra)
+            rr = scan_runner(self.model, extra)
             integrator = rr.getIntegrator()
             integrator.setValue("relative_tolerance", self.rtol)
             integrator.setValue("absolute_tolerance", self.atol)
@@ -294,15 +295,46 @@ class ModelTarget:
         return [reduce_series(r, data[:, column[r.var]], coords) for r in readouts]
 
 
+_SCAN_RUNNERS: dict[tuple, Any] = {}
+
+
+def scan_runner(model: str, extra: str = ""):
+    """A RoadRunner for scans only, compiled once per process and model variant.
+
+    Private on purpose: :func:`apply_changes_fast` writes initial values through the
+    model's setter, which ``RoadRunner.setValue("init(x)")`` (used by
+    :func:`mechtms.ode.apply_changes`) does not see when it regenerates the model; sharing
+    one runner between the two lost a run's changes (seen with ``cx43_autophagy_mtor``).
+    """
+    import roadrunner
+
+    from .. import models
+
+    path = models.models_dir() / f"{model}.ant"
+    key = (model, str(path), path.stat().st_mtime_ns, extra)
+    rr = _SCAN_RUNNERS.get(key)
+    if rr is None:
+        if extra:
+            source = models.antimony_to_sbml(models._with_extra(models.antimony_source(model), extra),
+                                             where=str(path))
+        else:
+            source = models.sbml(model)
+        rr = roadrunner.RoadRunner(source)
+        if len(_SCAN_RUNNERS) >= 32:  # bounded: scans over many session counts
+            _SCAN_RUNNERS.pop(next(iter(_SCAN_RUNNERS)))
+        _SCAN_RUNNERS[key] = rr
+    return rr
+
+
 def apply_changes_fast(rr, changes: Mapping[str, float], *, model: str = "model") -> None:
     """:func:`mechtms.ode.apply_changes`, same order and bookkeeping, through the model's setter.
 
     ``RoadRunner.setValue("init(x)")`` regenerates the model in libroadrunner 2.11 (~60 ms
     per write, measured here); ``RoadRunner.model.setValue("init(x)")`` writes the same
     initial value in ~10 µs and ``resetAll()`` then evaluates initial assignments from it
-    alike. The resulting runs equal :func:`mechtms.simulate_model` bit for bit
-    (tests/test_scans.py). The names written are recorded in ``rr.mechtms_touched`` as
-    ``apply_changes`` does, so the two may be mixed on one runner.
+    alike. The resulting runs equal :func:`mechtms.simulate_model` to the solver's precision
+    (tests/test_scans.py). Use it on a runner of :func:`scan_runner` only: do not mix it
+    with ``apply_changes`` on one runner (see :func:`scan_runner`).
     """
     from .. import ode
 
