@@ -26,6 +26,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "coupling": ("mechtms.coupling", None),
     "export": ("mechtms.export", None),
     "plots": ("mechtms.plots", None),
+    "scans": ("mechtms.scans", None),
+    "conditions": ("mechtms.conditions", None),
     "list_models": ("mechtms.models", "list_models"),
     "load_model": ("mechtms.models", "load_model"),
     "model_info": ("mechtms.models", "model_info"),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .scans_plots import heatmap, sobol_bars  # noqa: F401  (scan figures, re-exported)
+
 DEFAULT_PANEL = ("BMS", "MEP", "Cx43", "LC3II", "p62", "flux", "pmTOR", "p4EBP1", "pERK", "BDNF")
 
 
