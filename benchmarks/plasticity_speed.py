@@ -6,8 +6,9 @@ Prints, in one run on this machine:
 * seconds per session (``mechtms.plasticity.session_summary``, first pulse to 1 s after
   the last) for every preset, and sessions per second;
 * two peers on the same session (iTBS 600), as ratios:
-  - the same call with ``init()`` writes (``changes_as_values=False``, the mechtms.ode
-    default, which makes libroadrunner 2.11 regenerate the model on every write);
+  - the same session with ``RoadRunner.setValue("init(x)")`` writes (the documented API,
+    which makes libroadrunner 2.11 regenerate the model on every write; mechtms.ode writes
+    initial values through the model's setter instead);
   - a bare libroadrunner loop (``resetAll`` + value writes + ``simulate``) with no
     mechtms code around it: the floor the engine allows.
 * the tolerance effect: after-effects at rtol 1e-6 (used) against 1e-8 (ode default).
@@ -34,7 +35,7 @@ def best_of(fn, repeat=3):
 def main() -> None:
     import roadrunner
 
-    from mechtms import models, ode
+    from mechtms import models
     from mechtms import plasticity as pl
     from mechtms import protocols as P
 
@@ -59,10 +60,15 @@ def main() -> None:
     t_end = p.duration_s + 1.0
     fast = best_of(lambda: pl.session_summary(p))
 
+    rr_init = roadrunner.RoadRunner(sbml)
+    rr_init.getIntegrator().setValue("relative_tolerance", pl.RTOL)
+    rr_init.getIntegrator().setValue("absolute_tolerance", pl.ATOL)
+
     def via_init():
-        ode.simulate_model(pl.MODEL, changes=changes, t_end=t_end, points=3, selections=list(pl.OUTPUTS),
-                           rtol=pl.RTOL, atol=pl.ATOL, changes_as_values=False)
-        ode.simulate_model(pl.MODEL, t_end=1, points=2)  # the next caller restores the init() writes
+        for k, v in changes.items():
+            rr_init.setValue(f"init({k})", v)
+        rr_init.resetAll()
+        rr_init.simulate(0, t_end, 3)
 
     slow = best_of(via_init, repeat=2)
     rr = roadrunner.RoadRunner(sbml)

@@ -4,9 +4,10 @@ Changes are applied in one fixed order, in :func:`apply_changes`
 (``shared/reference/roadrunner.md`` lists the traps it avoids):
 
 1. the names changed by the previous run are restored to the model file's values;
-2. every change, species or parameter, is written as an initial value ``init(name)``;
+2. every change, species or parameter, is written as an initial value ``init(name)``
+   through the model's setter (fast; see :func:`apply_changes`);
 3. ``resetAll()`` — time, state and events back to t = 0 from those initial values
-   (with a 1e-9 flush step for models with events, see :func:`apply_changes`);
+   (with a 1e-9 flush step for models with events);
 4. the time-course selections are set.
 
 A treatment course becomes SBML events in the model: session ``k`` is an event at
@@ -63,41 +64,31 @@ def _pristine_values(rr) -> dict[str, float]:
 
 
 def apply_changes(rr, changes: Mapping[str, float] | None = None, *, model: str = "model",
-                  as_values: bool = True) -> None:
+                  as_values: bool | None = None) -> None:
     """Reset ``rr`` to the model file and apply ``changes``, always in the same order.
 
-    1. Names written with ``init()`` by the previous call are restored to the values
-       recorded when the runner was built (``init()`` values survive ``resetAll()`` in
-       libroadrunner, ``shared/reference/roadrunner.md``): no run sees another's changes.
-    2. Names that an initial assignment refers to (or defines) are written with
-       ``init(name)``, so the assignments follow them; written this way nothing reverts
-       anything else. Each such write regenerates the model in libroadrunner 2.11
-       (~65 ms, measured here), so it is kept to these names.
-    3. ``resetAll()`` puts time, state and events back to t = 0 (plus a 1e-9 flush step
-       for models with events: stale trigger state, see below).
-    4. Every other change, species or parameter, is written as a current value
-       (microseconds; the next ``resetAll()`` restores it). Events whose trigger these
-       values change at the start time need :func:`preroll`, which
-       :func:`simulate_model` always does.
+    1. Names written by the previous call are restored to the values recorded when the
+       runner was built: ``init()`` values survive ``resetAll()`` in libroadrunner
+       (``shared/reference/roadrunner.md``), so no run sees another's changes.
+    2. Every change, species or parameter, is written as an initial value through the
+       model's own setter, ``rr.model.setValue("init(x)")``: ~10 µs, where
+       ``RoadRunner.setValue("init(x)")`` regenerates the model (~65 ms each in
+       libroadrunner 2.11, measured here). Written as initial values nothing reverts
+       anything else, and initial assignments follow them at the reset.
+    3. ``resetAll()`` puts time, state and events back to t = 0 from those values; for
+       models with events a 1e-9 flush step first resynchronises stale trigger state.
 
-    ``as_values=False`` writes everything with ``init()`` (slow; kept for comparison).
     Keys may be written ``X`` or ``init(X)``; unknown names raise ``KeyError`` with close
-    matches.
+    matches. ``as_values`` is accepted for backward compatibility and ignored.
     """
     pristine = _pristine_values(rr)
-    known = settable_names(rr)
-    wanted = validate_changes(changes, known, pristine, model)
-    as_value = {}
-    if as_values:
-        fixed = _initial_assignment_inputs(rr)
-        as_value = {n: v for n, v in wanted.items() if known[n] != "compartment" and n not in fixed}
-    by_init = {n: v for n, v in wanted.items() if n not in as_value}
-    for name in rr.mechtms_touched - set(by_init):
-        rr.setValue(f"init({name})", pristine[name])
-    for name, value in by_init.items():
-        if rr.getValue(f"init({name})") != value:
-            rr.setValue(f"init({name})", value)
-    rr.mechtms_touched = set(by_init)
+    wanted = validate_changes(changes, settable_names(rr), pristine, model)
+    setter = rr.model.setValue
+    for name in rr.mechtms_touched - set(wanted):
+        setter(f"init({name})", pristine[name])
+    for name, value in wanted.items():
+        setter(f"init({name})", value)
+    rr.mechtms_touched = set(wanted)
     rr.resetAll()
     if rr.model.getNumEvents():
         # libroadrunner 2.11 keeps event-trigger state across resetAll(): after a run that
@@ -106,8 +97,6 @@ def apply_changes(rr, changes: Mapping[str, float] | None = None, *, model: str 
         # trigger state; resetAll() then undoes the step.
         rr.simulate(0.0, 1e-9, 2)
         rr.resetAll()
-    for name, value in as_value.items():
-        rr.setValue(name, value)
 
 
 def validate_changes(changes: Mapping[str, float] | None, known: Mapping[str, str],
@@ -126,41 +115,6 @@ def validate_changes(changes: Mapping[str, float] | None, known: Mapping[str, st
             raise ValueError(f"cannot set {name!r} of {model}: it is defined by a rule, not a value")
         wanted[name] = _checks.finite_number(f"changes[{key!r}]", value)
     return wanted
-
-
-def _initial_assignment_inputs(rr) -> set[str]:
-    """Names that initial assignments refer to, or define (cached on the runner)."""
-    names = getattr(rr, "mechtms_ia_inputs", None)
-    if names is None:
-        import libsbml
-
-        model = libsbml.readSBMLFromString(rr.getSBML()).getModel()  # getCurrentSBML() drops initial assignments
-        names = set()
-        for ia in model.getListOfInitialAssignments():
-            names.add(ia.getSymbol())
-            if ia.isSetMath():
-                names.update(_ast_names(ia.getMath()))
-        rr.mechtms_ia_inputs = names
-    return names
-
-
-def _ast_names(node) -> set[str]:
-    """Identifiers used in a libsbml math AST."""
-    found = {node.getName()} if node.isName() else set()
-    for i in range(node.getNumChildren()):
-        found |= _ast_names(node.getChild(i))
-    return found
-
-
-def preroll(rr, dt: float = 1e-9, t_start: float = 0.0) -> None:
-    """Integrate from ``t_start - dt`` to ``t_start`` so event triggers see the values set after the reset.
-
-    With ``apply_changes(..., as_values=True)`` an event whose trigger becomes true at
-    t = 0 only because of a changed value (a pulse train's first pulse) would be lost:
-    libroadrunner evaluates triggers at the reset, before the values are written. A run
-    from -dt crosses t = 0 and fires such events exactly at t = 0 (tests/test_plasticity.py).
-    """
-    rr.simulate(float(t_start) - float(dt), float(t_start), 2)
 
 
 def course_events(n_sessions: int, target: str, mode: str = "add") -> str:
@@ -214,7 +168,7 @@ def simulate_model(model: str, course=None, changes: Mapping[str, float] | None 
                    selections: Sequence[str] | None = None, session_doses=None,
                    t_start: float = 0.0, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
                    max_steps: int = 100_000, initial_state: Mapping[str, float] | None = None,
-                   sessions: Sequence[int] | None = None, changes_as_values: bool = True):
+                   sessions: Sequence[int] | None = None, changes_as_values: bool | None = None):
     """Simulate a model of ``models/``, optionally under a treatment course.
 
     Parameters
@@ -243,10 +197,9 @@ def simulate_model(model: str, course=None, changes: Mapping[str, float] | None 
     sessions : sequence of int, optional
         Deliver only these sessions of the course (the others get dose 0 and are placed
         after ``t_end`` so they never fire).
-    changes_as_values : bool
-        Write changes as values after the reset instead of ``init()`` values (default;
-        much faster with libroadrunner 2.11, see :func:`apply_changes`), followed by a
-        :func:`preroll` so events at the start time see them.
+    changes_as_values : bool, optional
+        Accepted for backward compatibility and ignored: every change is a fast
+        initial-value write (see :func:`apply_changes`).
 
     Returns
     -------
@@ -292,13 +245,11 @@ def simulate_model(model: str, course=None, changes: Mapping[str, float] | None 
 
     rr = load_model(model, extra_antimony=extra)
     all_changes = {**course_kw, **dict(changes or {}), **dict(initial_state or {})}
-    apply_changes(rr, all_changes, model=model, as_values=changes_as_values)
+    apply_changes(rr, all_changes, model=model)
     integrator = rr.getIntegrator()
     integrator.setValue("relative_tolerance", rtol)
     integrator.setValue("absolute_tolerance", atol)
     integrator.setValue("maximum_num_steps", int(max_steps))
-    if rr.model.getNumEvents():
-        preroll(rr, t_start=t_start)
 
     chosen = list(selections) if selections is not None else list(info.outputs)
     if not chosen:

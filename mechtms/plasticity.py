@@ -174,8 +174,7 @@ def time_course(protocol: Protocol, drive: Mapping[str, float] | None = None, t_
     if points is None:
         points = int(min(20001, max(1001, t_end / 0.5 + 1)))
     ds = simulate_model(MODEL, changes=_changes(protocol, drive, changes, W0, M0), t_end=t_end,
-                        points=points, selections=list(selections or OUTPUTS), rtol=rtol or RTOL, atol=atol or ATOL,
-                        changes_as_values=True)
+                        points=points, selections=list(selections or OUTPUTS), rtol=rtol or RTOL, atol=atol or ATOL)
     ds.attrs["protocol"] = json.dumps(protocol.summary(), sort_keys=True)
     ds.attrs["t_last_pulse_s"] = _session_end(protocol)
     ds.attrs["drive"] = json.dumps(drive_changes(drive), sort_keys=True)
@@ -210,7 +209,7 @@ def _run_until(protocol, drive, t_end, changes, points=3, **kw):
     kw.setdefault("rtol", RTOL)
     kw.setdefault("atol", ATOL)
     return simulate_model(MODEL, changes=_changes(protocol, drive, changes, W0, M0), t_end=max(t_end, 1e-6),
-                          points=points, selections=list(selections), changes_as_values=True, **kw)
+                          points=points, selections=list(selections), **kw)
 
 
 def session_summary(protocol: Protocol, drive: Mapping[str, float] | None = None, W0: float | None = None,

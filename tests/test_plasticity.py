@@ -100,31 +100,41 @@ def test_pulse_times_match_protocol(protocol):
     for k in picks:
         t_probe = times[k] + 0.5 * (gaps[k] if k < len(gaps) else 0.01)
         ds = ode.simulate_model(MODEL, changes=pl.schedule_changes(protocol), t_end=t_probe, points=2,
-                                selections=["t_last_pulse", "pulse_count"], changes_as_values=True,
-                                rtol=1e-6, atol=1e-9)
+                                selections=["t_last_pulse", "pulse_count"], rtol=1e-6, atol=1e-9)
         assert ds.pulse_count.values[-1] == k + 1
         assert ds.t_last_pulse.values[-1] == pytest.approx(times[k], rel=1e-12, abs=1e-9)
 
 
-def test_first_pulse_at_zero_in_both_change_modes():
-    """roadrunner.md: a trigger true at t = 0 is lost unless t0=false; the fast mode needs a preroll."""
-    changes = pl.schedule_changes(P.rtms(1, 5, 100))
-    for fast in (True, False):
-        ds = ode.simulate_model(MODEL, changes=changes, t_end=1e-3, points=2, changes_as_values=fast,
-                                selections=["pulse_count", "t_last_pulse"])
-        assert ds.pulse_count.values[-1] == 1
-        assert ds.t_last_pulse.values[-1] == 0.0
+def test_first_pulse_at_zero():
+    """roadrunner.md: a trigger true at t = 0 is lost unless t0=false; the first pulse fires at 0."""
+    ds = ode.simulate_model(MODEL, changes=pl.schedule_changes(P.rtms(1, 5, 100)), t_end=1e-3, points=2,
+                            selections=["pulse_count", "t_last_pulse"])
+    assert ds.pulse_count.values[-1] == 1
+    assert ds.t_last_pulse.values[-1] == 0.0
 
 
-def test_fast_change_mode_equals_init_mode():
-    """ode.apply_changes(as_values=True) must give the same run as the init() path."""
+def test_fast_writes_equal_a_fresh_runner_with_roadrunner_init_writes():
+    """ode.apply_changes writes initial values through the model's setter (fast); a fresh
+    RoadRunner given the same values with RoadRunner.setValue("init(x)") (slow, the
+    documented API) must run the same session."""
+    import roadrunner
+
+    from mechtms import models
+
     changes = {**pl.schedule_changes(P.itbs(30)), **pl.drive_changes({"epsp_mV": 12}), "W": 1.05}
-    runs = [ode.simulate_model(MODEL, changes=changes, t_end=5, points=51, changes_as_values=fast,
-                               selections=["W", "Ca", "pulse_count"]) for fast in (True, False)]
-    np.testing.assert_allclose(runs[0].W.values, runs[1].W.values, rtol=1e-7)
-    # atol: the init path reports t = 0 a few ns into the first pulse (Ca ~ 2e-8 uM there)
-    np.testing.assert_allclose(runs[0].Ca.values, runs[1].Ca.values, rtol=1e-5, atol=1e-6)
-    assert runs[0].pulse_count.values[-1] == runs[1].pulse_count.values[-1] == 30
+    fast = ode.simulate_model(MODEL, changes=changes, t_end=5, points=51, selections=["W", "Ca", "pulse_count"],
+                              rtol=1e-8, atol=1e-10)
+    rr = roadrunner.RoadRunner(models.sbml(MODEL))
+    for name, value in changes.items():
+        rr.setValue(f"init({name})", value)
+    rr.resetAll()
+    rr.getIntegrator().setValue("relative_tolerance", 1e-8)
+    rr.getIntegrator().setValue("absolute_tolerance", 1e-10)
+    rr.timeCourseSelections = ["time", "W", "Ca", "pulse_count"]
+    slow = np.asarray(rr.simulate(0, 5, 51))
+    np.testing.assert_allclose(fast.W.values, slow[:, 1], rtol=1e-9)
+    np.testing.assert_allclose(fast.Ca.values, slow[:, 2], rtol=1e-7, atol=1e-9)
+    assert fast.pulse_count.values[-1] == slow[-1, 3] == 30
 
 
 def test_sham_delivers_nothing():

@@ -78,7 +78,7 @@ def test_intensity_conversion():
     assert P.itbs(600, 80).intensity_in("RMT", amt_over_rmt=0.8) == pytest.approx(64.0)
     assert P.rtms(1, 10, 50, intensity_ref="MSO").intensity_in("RMT", rmt_mso=50) == pytest.approx(100)
     with pytest.raises(ValueError, match=r"needs the subject's RMT in % MSO: pass rmt_mso="):
-        P.rtms(1, 10, 50, intensity_ref="MSO").intensity_rmt
+        _ = P.rtms(1, 10, 50, intensity_ref="MSO").intensity_rmt
 
 
 # ---- courses ---------------------------------------------------------------------------

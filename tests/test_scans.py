@@ -63,8 +63,7 @@ def test_each_point_equals_simulate_model_bit_for_bit():
     ds = scan(decay_target(), {"k": [0.2, 1.5], "ka": [0.5, 3.0]}, readouts=["X", "max(Kp)", "Kp@time=1"])
     for k in (0.2, 1.5):
         for ka in (0.5, 3.0):
-            ref = ode.simulate_model("closed_forms", changes={"k": k, "ka": ka}, t_end=10, points=101,
-                                     changes_as_values=False)
+            ref = ode.simulate_model("closed_forms", changes={"k": k, "ka": ka}, t_end=10, points=101)
             point = ds.sel(k=k, ka=ka)
             assert point.X.item() == ref.X.values[-1]
             assert point["max(Kp)"].item() == ref.Kp.values.max()
@@ -105,13 +104,11 @@ def test_real_model_course_scan_equals_simulate_model_and_does_not_disturb_it(mo
         for dose in (0.5, 2.0):
             kw = {"course": base, "changes": {"injury": 1.0, "g_trophic": g}, "session_doses": dose,
                   "t_end": 24 * 5, "points": 24 * 5 + 1, "selections": ["BMS", "pmTOR", "stim"]}
-            exact = ode.simulate_model("cx43_autophagy_mtor", changes_as_values=False, **kw)
-            default = ode.simulate_model("cx43_autophagy_mtor", **kw)
+            ref = ode.simulate_model("cx43_autophagy_mtor", **kw)
             point = first.sel(g_trophic=g, dose=dose)
-            for ref in (exact, default):
-                np.testing.assert_allclose(point.BMS.item(), ref.BMS.values[-1], rtol=1e-9)
-                np.testing.assert_allclose(point.pmTOR.item(), ref.pmTOR.values[-1], rtol=1e-9)
-                np.testing.assert_allclose(point["max(stim)"].item(), ref.stim.values.max(), rtol=1e-9)
+            np.testing.assert_allclose(point.BMS.item(), ref.BMS.values[-1], rtol=1e-9)
+            np.testing.assert_allclose(point.pmTOR.item(), ref.pmTOR.values[-1], rtol=1e-9)
+            np.testing.assert_allclose(point["max(stim)"].item(), ref.stim.values.max(), rtol=1e-9)
     again = scan(target, space, readouts=["BMS", "pmTOR", "max(stim)"])
     for name in ("BMS", "pmTOR", "max(stim)"):
         np.testing.assert_array_equal(again[name].values, first[name].values)

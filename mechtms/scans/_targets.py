@@ -295,74 +295,18 @@ class ModelTarget:
         return [reduce_series(r, data[:, column[r.var]], coords) for r in readouts]
 
 
-_SCAN_RUNNERS: dict[tuple, Any] = {}
-
-
 def scan_runner(model: str, extra: str = ""):
-    """A RoadRunner for scans only, compiled once per process and model variant.
-
-    Private on purpose: :func:`apply_changes_fast` writes initial values through the
-    model's setter, which ``RoadRunner.setValue("init(x)")`` (used by
-    :func:`mechtms.ode.apply_changes`) does not see when it regenerates the model; sharing
-    one runner between the two lost a run's changes (seen with ``cx43_autophagy_mtor``).
-    """
-    import roadrunner
-
+    """The compiled runner of ``model`` (plus ``extra`` Antimony, e.g. course events) in this process."""
     from .. import models
 
-    path = models.models_dir() / f"{model}.ant"
-    key = (model, str(path), path.stat().st_mtime_ns, extra)
-    rr = _SCAN_RUNNERS.get(key)
-    if rr is None:
-        if extra:
-            source = models.antimony_to_sbml(models._with_extra(models.antimony_source(model), extra),
-                                             where=str(path))
-        else:
-            source = models.sbml(model)
-        rr = roadrunner.RoadRunner(source)
-        if len(_SCAN_RUNNERS) >= 32:  # bounded: scans over many session counts
-            _SCAN_RUNNERS.pop(next(iter(_SCAN_RUNNERS)))
-        _SCAN_RUNNERS[key] = rr
-    return rr
+    return models.load_model(model, extra_antimony=extra)
 
 
 def apply_changes_fast(rr, changes: Mapping[str, float], *, model: str = "model") -> None:
-    """:func:`mechtms.ode.apply_changes`, same order and bookkeeping, through the model's setter.
-
-    ``RoadRunner.setValue("init(x)")`` regenerates the model in libroadrunner 2.11 (~60 ms
-    per write, measured here); ``RoadRunner.model.setValue("init(x)")`` writes the same
-    initial value in ~10 µs and ``resetAll()`` then evaluates initial assignments from it
-    alike. The resulting runs equal :func:`mechtms.simulate_model` to the solver's precision
-    (tests/test_scans.py). Use it on a runner of :func:`scan_runner` only: do not mix it
-    with ``apply_changes`` on one runner (see :func:`scan_runner`).
-    """
+    """:func:`mechtms.ode.apply_changes` (fast initial-value writes, fixed order)."""
     from .. import ode
 
-    pristine = ode._pristine_values(rr)
-    known = getattr(rr, "mechtms_settable", None)
-    if known is None:
-        known = rr.mechtms_settable = ode.settable_names(rr)
-    wanted: dict[str, float] = {}
-    for key, value in changes.items():
-        name = key[5:-1] if key.startswith("init(") and key.endswith(")") else key
-        if name not in known:
-            raise _checks.unknown_name(f"parameter or species of {model}", name, known)
-        if name not in pristine:
-            raise ValueError(f"cannot set {name!r} of {model}: it is defined by a rule, not a value")
-        value = float(value)
-        if not math.isfinite(value):
-            raise ValueError(f"changes[{key!r}] must be finite, got {value!r}")
-        wanted[name] = value
-    setter = rr.model.setValue
-    for name in rr.mechtms_touched - set(wanted):
-        setter(f"init({name})", pristine[name])
-    for name, value in wanted.items():
-        setter(f"init({name})", value)
-    rr.mechtms_touched = set(wanted)
-    rr.resetAll()
-    if rr.model.getNumEvents():
-        rr.simulate(0.0, 1e-9, 2)  # libroadrunner stale trigger state: see ode.apply_changes
-        rr.resetAll()
+    ode.apply_changes(rr, changes, model=model)
 
 
 class FunctionTarget:
