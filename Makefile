@@ -28,6 +28,7 @@ $(STAMP): $(PY) pyproject.toml
 
 sbml: $(STAMP)
 	$(VENV)/bin/mechtms export sbml
+	$(VENV)/bin/mechtms export omex
 
 bench: $(STAMP)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -215,12 +215,9 @@ def test_export_runs_like_the_source(model):
 
 def test_export_reproduces_simulate_model(model):
     """mechtms's own run against the exported file, error in units of the tolerance
-    e = |a - b| / (atol + rtol |b|) (STYLE.md §5), plus an allowance for simulate_model's
-    pre-roll: it integrates from t = -1e-9 to 0 before the run (mechtms.ode.preroll),
-    shifting trajectories by 1e-9 time units (measured on closed_forms: Kp(0) = 2e-9
-    instead of 0, i.e. e = 20 at t = 0, and e <= 1.2 after; e = 0 on the three real
-    models, which start at rest).
-    Asserted: |a - b| <= 5 (atol + rtol |b|) + 1e-8 max|b|."""
+    e = |a - b| / (atol + rtol |b|) (STYLE.md §5): same math, same solver settings;
+    asserted e <= 5 everywhere.
+    Asserted: |a - b| <= 5 (atol + rtol |b|)."""
     rtol, atol = 1e-8, 1e-10
     exp = ex.default_experiment(model)
     ds = ode.simulate_model(model, **exp.kwargs(), rtol=rtol, atol=atol)
@@ -230,7 +227,7 @@ def test_export_reproduces_simulate_model(model):
     np.testing.assert_array_equal(out[:, 0], ds.time.values)
     for i, n in enumerate(names, start=1):
         b = ds[n].values
-        bound = 5 * (atol + rtol * np.abs(b)) + 1e-8 * np.max(np.abs(b))
+        bound = 5 * (atol + rtol * np.abs(b))
         worst = np.max(np.abs(out[:, i] - b) - bound)
         assert worst <= 0, f"{n}: exceeds the bound by {worst:.3g}"
 

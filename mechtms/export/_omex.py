@@ -68,7 +68,7 @@ def sedml_experiment(name: str, experiment: Experiment | None = None) -> dict:
     baked = {k: v for k, v in exp.changes.items() if k in _ia_dependencies(base)}
     in_sedml = {k: v for k, v in exp.changes.items() if k not in baked}
     sbml = export_sbml(name, course=exp.course, changes=baked) if baked else base
-    stem = name if exp.course is None else f"{name}_{exp.course.name or 'course'}"
+    stem = name if exp.course is None else f"{name}_{getattr(exp.course, 'name', '') or 'course'}"
     if baked:
         stem += "_variant"
     sbml_file = f"{stem}.xml"

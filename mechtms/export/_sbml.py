@@ -213,8 +213,9 @@ def _set_model_units(model, info: ModelInfo) -> None:
         species = [s.getId() for s in model.getListOfSpecies()]
         scales = {_molar_scale(model, info.units[s]) for s in species if s in info.units}
         substance = "mole"
-        if len(scales) == 1 and None not in scales:
-            sc = scales.pop()
+        known = {sc for sc in scales if sc is not None}
+        if len(scales) == 1 and known:
+            sc = known.pop()
             substance = _unit_def(model, _MOLE_PREFIX.get(sc, f"mole_e{sc}"), "mole", 1.0, sc)
         model.setSubstanceUnits(substance)
     if not model.isSetExtentUnits():
@@ -493,6 +494,7 @@ def validate(name: str | None = None, *, sbml: str | None = None, **export_kw) -
     label = name or "<sbml>"
     report = ValidationReport(model=label)
     if sbml is None:
+        assert name is not None  # one of name / sbml, checked above
         try:
             sbml = export_sbml(name, **export_kw)
         except ValueError as exc:
