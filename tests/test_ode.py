@@ -7,24 +7,13 @@ or rtol/1e4), e < 0.01 within the first time constant. So: e < 5 within one time
 e < 50 over the whole run.
 """
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from mechtms import ode, protocols
 
-DATA = Path(__file__).parent / "data" / "models"
-
-
-@pytest.fixture(autouse=True)
-def fixture_models(monkeypatch):
-    monkeypatch.setenv("MECHTMS_MODELS_DIR", str(DATA))
-    from mechtms import models
-
-    models.clear_cache()
-    yield
-    models.clear_cache()
+pytestmark = pytest.mark.usefixtures("closed_form_models")  # tests/conftest.py
 
 
 def err_units(y, y_true, rtol, atol):

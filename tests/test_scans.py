@@ -6,7 +6,6 @@ tests/test_scans_engines.py. Closed forms are those of tests/data/models/closed_
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,17 +14,7 @@ import mechtms as mt
 from mechtms import ode, protocols
 from mechtms.scans import ModelTarget, course_from_axes, examples, open_scan, point_seeds
 
-DATA = Path(__file__).parent / "data" / "models"
-
-
-@pytest.fixture(autouse=True)
-def fixture_models(monkeypatch):
-    monkeypatch.setenv("MECHTMS_MODELS_DIR", str(DATA))
-    from mechtms import models
-
-    models.clear_cache()
-    yield
-    models.clear_cache()
+pytestmark = pytest.mark.usefixtures("closed_form_models")  # tests/conftest.py
 
 
 def decay_target():
@@ -397,14 +386,14 @@ def test_heatmap_and_sobol_bars():
     assert len(fig.axes) == 1 and len(fig.axes[0].containers) >= 2
 
 
-def test_worker_with_another_model_version_fails_points_and_retry_failed_reruns_them(tmp_path, monkeypatch):
+def test_worker_with_another_model_version_fails_points_and_retry_failed_reruns_them(tmp_path, monkeypatch, closed_form_models):
     """A worker whose models/ differ from the scan's definition must not mix model versions."""
     import os
     import shutil
 
     from mechtms import models
 
-    shutil.copy(DATA / "closed_forms.ant", tmp_path / "closed_forms.ant")
+    shutil.copy(closed_form_models / "closed_forms.ant", tmp_path / "closed_forms.ant")
     monkeypatch.setenv("MECHTMS_MODELS_DIR", str(tmp_path))
     models.clear_cache()
     target = ModelTarget("closed_forms", t_end=10, points=11)
