@@ -97,6 +97,7 @@ def timecourses(ds, readouts=DEFAULT_PANEL, *, col_wrap=4):
     df = _tidy(ds, readouts, "day")
     grid = sns.relplot(data=df, x="day", y="value", hue="protocol", col="readout", kind="line",
                        col_wrap=col_wrap, height=2.2, aspect=1.3, facet_kws={"sharey": False})
+    grid.set_titles("{col_name}")
     for name, ax in grid.axes_dict.items():
         units = df.loc[df["readout"] == name, "units"].iloc[0]
         ax.set_ylabel(units or "")
