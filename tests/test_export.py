@@ -41,14 +41,6 @@ def model(request, monkeypatch):
 
 
 @pytest.fixture
-def fixture_dir(monkeypatch):
-    monkeypatch.setenv("MECHTMS_MODELS_DIR", str(DATA))
-    models.clear_cache()
-    yield DATA
-    models.clear_cache()
-
-
-@pytest.fixture
 def tmp_models(tmp_path, monkeypatch):
     """A models folder of our own, for models that must fail."""
     monkeypatch.setenv("MECHTMS_MODELS_DIR", str(tmp_path))
@@ -125,7 +117,7 @@ end
     assert terms["K_half"] == terms["k_unused"] == terms["A"] == "SBO:0000002"
 
 
-def test_sbo_kinetic_constants_are_recognised(fixture_dir):
+def test_sbo_kinetic_constants_are_recognised(closed_form_models):
     doc = _doc(ex.export_sbml("closed_forms"))
     m = doc.getModel()
     terms = {p.getId(): p.getSBOTermID() for p in m.getListOfParameters()}
@@ -169,7 +161,7 @@ def test_committed_omex_is_current(name, monkeypatch):
     assert ex.omex_is_current(name), f"sbml/{name}.omex is stale or missing: run 'mechtms export omex {name}'"
 
 
-def test_is_current_detects_a_stale_file(fixture_dir, tmp_path):
+def test_is_current_detects_a_stale_file(closed_form_models, tmp_path):
     path = ex.write_sbml("closed_forms", tmp_path)
     assert ex.is_current("closed_forms", tmp_path)
     path.write_text(path.read_text().replace('value="0.5"', 'value="0.6"'))
@@ -232,7 +224,7 @@ def test_export_reproduces_simulate_model(model):
         assert worst <= 0, f"{n}: exceeds the bound by {worst:.3g}"
 
 
-def test_course_is_baked_in(fixture_dir):
+def test_course_is_baked_in(closed_form_models):
     """The course-augmented SBML carries one event per session at the course's times."""
     from mechtms import protocols
 
@@ -247,7 +239,7 @@ def test_course_is_baked_in(fixture_dir):
     assert [sham.getModel().getParameter(f"sess_dose_{k}").getValue() for k in range(3)] == [0.0] * 3
 
 
-def test_changes_are_baked_in_and_initial_assignments_follow(fixture_dir):
+def test_changes_are_baked_in_and_initial_assignments_follow(closed_form_models):
     import roadrunner
 
     rr = roadrunner.RoadRunner(ex.export_sbml("closed_forms", changes={"k": 2.0, "X": 3.0}))
@@ -291,7 +283,7 @@ def test_copasi_agrees_on_random_parameters(model, k):
     _assert_agrees(ex.crosscheck(model, **kw))
 
 
-def test_crosscheck_defaults_to_the_representative_experiment(fixture_dir):
+def test_crosscheck_defaults_to_the_representative_experiment(closed_form_models):
     table = ex.crosscheck("closed_forms")
     exp = ex.default_experiment("closed_forms")
     assert table.attrs["course"] == exp.course.summary() and table.attrs["points"] == 24 * (exp.course.end_day + 1) + 1
@@ -300,7 +292,7 @@ def test_crosscheck_defaults_to_the_representative_experiment(fixture_dir):
         ex.crosscheck("closed_forms", changes={"k": 1.0})
 
 
-def test_crosscheck_catches_a_difference(fixture_dir):
+def test_crosscheck_catches_a_difference(closed_form_models):
     """The comparison can fail: two runs of different models are flagged."""
     a = ex.run_roadrunner(ex.export_sbml("closed_forms"), 2.0, 5, ["X"])
     b = ex.run_roadrunner(ex.export_sbml("closed_forms", changes={"k": 0.5 * (1 + 1e-3)}), 2.0, 5, ["X"])
@@ -320,7 +312,7 @@ def test_documented_ranges_bound_random_sets(tmp_models):
         assert 1.2 <= changes["gain"] <= 3.0 and "off" not in changes
 
 
-def test_random_changes_are_reproducible_and_in_range(fixture_dir):
+def test_random_changes_are_reproducible_and_in_range(closed_form_models):
     a = ex.random_changes("closed_forms", 4, seed=3)
     assert a == ex.random_changes("closed_forms", 4, seed=3) != ex.random_changes("closed_forms", 4, seed=4)
     defaults = {"k": 0.5, "ka": 2.0, "kd": 1.0, "tau_signal": 3.0}
