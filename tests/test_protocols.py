@@ -177,3 +177,38 @@ def test_replace_unknown_field():
 def test_course_validation_messages(kwargs, message):
     with pytest.raises(ValueError, match=message):
         P.course(P.itbs(600), **kwargs)
+
+
+# ---- PAS and physical intensity ------------------------------------------------------
+def test_pas_pairs_each_pulse_with_a_nerve_stimulus_isi_before():
+    # Stefan et al. 2000 (Brain 123:572): 90 pairs at 0.05 Hz, nerve stimulus 25 ms before TMS
+    p = P.pas(isi_ms=25, pairs=90, frequency_hz=0.05)
+    tms, nerve = p.pulse_times_s(), p.afferent_times_s()
+    assert p.n_pulses == 90 and nerve.shape == tms.shape
+    np.testing.assert_allclose(tms - nerve, 0.025, rtol=0, atol=1e-12)
+    assert p.duration_s == pytest.approx(89 * 20.0)
+    assert p.as_sham().delivered_afferent_times_s().size == 0
+    assert P.rtms(1, 10, 90).afferent_times_s().size == 0
+
+
+def test_pas_presets_cite_their_sources():
+    assert "Stefan" in P.preset_info("pas25").citation
+    assert P.preset("pas10").pas_isi_ms == 10
+
+
+def test_pas_fields_are_checked():
+    with pytest.raises(ValueError, match="pas_isi_ms is for kind='pas' only"):
+        P.rtms(1, 10, 90).replace(pas_isi_ms=25)
+    with pytest.raises(ValueError, match="needs pas_isi_ms"):
+        P.Protocol(kind="pas", frequency_hz=0.05, pulses=90, intensity=130)
+
+
+def test_field_intensity_is_not_converted_without_the_network():
+    p = P.rtms(1, 10, 120, intensity_ref="V/m", waveform="monophasic")
+    assert p.label().endswith("120 V/m, monophasic")
+    with pytest.raises(ValueError, match="motor threshold"):
+        p.intensity_rmt
+    with pytest.raises(ValueError, match="waveform.*biphasic"):
+        P.rtms(1, 10, 120, waveform="sine")
+    with pytest.raises(ValueError, match=r"intensity \(V/m\)"):
+        P.rtms(1, 10, 900, intensity_ref="V/m")

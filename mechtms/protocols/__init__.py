@@ -10,10 +10,12 @@ from ._course import Course, course
 from ._protocol import (
     AMT_OVER_RMT,
     INTENSITY_CEILING,
+    WAVEFORMS,
     Protocol,
     ctbs,
     imtbs,
     itbs,
+    pas,
     rtms,
     single_pulses,
     theta_burst,
@@ -23,7 +25,7 @@ from .safety import SafetyReport
 
 __all__ = [
     "AMT_OVER_RMT", "INTENSITY_CEILING", "PRESETS", "Course", "Preset", "Protocol", "SafetyReport",
-    "course", "ctbs", "imtbs", "itbs", "preset", "preset_course", "preset_info", "presets", "rtms",
+    "WAVEFORMS", "course", "ctbs", "imtbs", "itbs", "pas", "preset", "preset_course", "preset_info", "presets", "rtms",
     "single_pulses", "sham", "theta_burst",
 ]
 

@@ -6,7 +6,10 @@ A session is built from *trains* of *bursts* of *pulses*:
 * theta burst: a burst is ``pulses_per_burst`` pulses at ``burst_frequency_hz``
   (50 Hz), bursts repeat at ``frequency_hz`` (5 Hz, theta) within a train;
 * a train lasts ``train_s`` and is followed by ``iti_s`` of silence; a continuous
-  protocol is a single train.
+  protocol is a single train;
+* paired associative stimulation (PAS): each TMS pulse is paired with a peripheral
+  nerve stimulus given ``pas_isi_ms`` before it (the afferent volley reaches the cortex
+  about 20 ms after a median-nerve stimulus, the N20; the network adds that latency).
 
 Times are float64 seconds from the first pulse of the session (t = 0).
 """
@@ -24,14 +27,21 @@ from .. import _checks
 #: Intensity references and the hard ceiling accepted for each (percent).
 #: Percent of resting/active motor threshold above the ceilings is far outside any
 #: published protocol (Wassermann 1998 tabulates up to 220 % MT); %MSO cannot exceed 100.
-INTENSITY_CEILING = {"RMT": 250.0, "AMT": 300.0, "MSO": 100.0}
+#: "V/m" is the cortical E-field magnitude (e.g. from a SimNIBS head model): fields at
+#: motor threshold are 50-70 V/m and single cortical neurons need 175-350 V/m (Weise et
+#: al. 2025); 500 V/m is beyond any stimulator.
+INTENSITY_CEILING = {"RMT": 250.0, "AMT": 300.0, "MSO": 100.0, "V/m": 500.0}
+
+#: Pulse waveforms: the induced current of a monophasic pulse flows one way, a biphasic
+#: pulse reverses it; thresholds differ (Aberra et al. 2020, Brain Stimul 13:175).
+WAVEFORMS = ("biphasic", "monophasic")
 
 #: Conventional ratio AMT/RMT used to compare intensities given against different
 #: references. Assumption: AMT is typically 80-90 % of RMT in healthy adults
 #: (e.g. Huang et al. 2005, Neuron 45:201, report AMT below RMT by ~15-20 %).
 AMT_OVER_RMT = 0.82
 
-KINDS = ("rtms", "theta_burst", "single")
+KINDS = ("rtms", "theta_burst", "single", "pas")
 
 
 @dataclass(frozen=True)
@@ -44,15 +54,16 @@ class Protocol:
 
     Attributes
     ----------
-    kind : {"rtms", "theta_burst", "single"}
+    kind : {"rtms", "theta_burst", "single", "pas"}
     frequency_hz : float
         Burst repetition rate within a train (for regular rTMS, the pulse rate).
     pulses : int
         Pulses in the session (scheduled; a sham delivers none of them).
     intensity : float
         Stimulus intensity in percent of ``intensity_ref``.
-    intensity_ref : {"RMT", "AMT", "MSO"}
-        Resting or active motor threshold, or maximum stimulator output.
+    intensity_ref : {"RMT", "AMT", "MSO", "V/m"}
+        Resting or active motor threshold, maximum stimulator output, or the cortical
+        E-field magnitude in V/m (``intensity`` is then the field, not a percent).
     pulses_per_burst : int
         1 for regular rTMS, 3 for classic theta burst.
     burst_frequency_hz : float
@@ -63,6 +74,11 @@ class Protocol:
         Silence between the end of one train and the start of the next.
     sham : bool
         The same schedule, nothing delivered.
+    waveform : {"biphasic", "monophasic"}
+        Pulse waveform (default biphasic, the usual rTMS waveform).
+    pas_isi_ms : float or None
+        PAS only: interval from the peripheral nerve stimulus to the TMS pulse, ms
+        (25: Stefan et al. 2000; 10: Wolters et al. 2003). None for every other kind.
     name, description : str
     """
 
@@ -78,6 +94,8 @@ class Protocol:
     sham: bool = False
     name: str = ""
     description: str = field(default="", compare=False)
+    waveform: str = "biphasic"
+    pas_isi_ms: float | None = None
 
     def __post_init__(self) -> None:
         _checks.choice("kind", self.kind, KINDS)
@@ -86,8 +104,9 @@ class Protocol:
         set_("pulses", _checks.whole_number("pulses", self.pulses, low=1, high=1_000_000))
         set_("intensity_ref", _checks.choice("intensity_ref", self.intensity_ref, tuple(INTENSITY_CEILING)))
         ceiling = INTENSITY_CEILING[self.intensity_ref]
+        unit = "V/m" if self.intensity_ref == "V/m" else f"% {self.intensity_ref}"
         set_("intensity", _checks.finite_number(
-            f"intensity (% {self.intensity_ref})", self.intensity, low=0, low_open=True, high=ceiling))
+            f"intensity ({unit})", self.intensity, low=0, low_open=True, high=ceiling))
         set_("pulses_per_burst", _checks.whole_number("pulses_per_burst", self.pulses_per_burst, low=1, high=100))
         set_("burst_frequency_hz", _checks.finite_number(
             "burst_frequency_hz", self.burst_frequency_hz, low=0, low_open=True, high=1000))
@@ -96,6 +115,18 @@ class Protocol:
             set_("train_s", _checks.finite_number("train_s", self.train_s, low=0, low_open=True))
         if not isinstance(self.sham, bool):
             raise ValueError(f"sham must be True or False, got {self.sham!r}")
+        set_("waveform", _checks.choice("waveform", self.waveform, WAVEFORMS))
+        if self.kind == "pas":
+            if self.pas_isi_ms is None:
+                raise ValueError("a PAS protocol needs pas_isi_ms (nerve stimulus to TMS pulse, ms), "
+                                 "e.g. 25 (Stefan et al. 2000) or 10 (Wolters et al. 2003)")
+            set_("pas_isi_ms", _checks.finite_number("pas_isi_ms", self.pas_isi_ms, low=-100, high=100))
+            if self.pulses_per_burst != 1:
+                raise ValueError(f"a PAS protocol pairs single pulses: pulses_per_burst must be 1, "
+                                 f"got {self.pulses_per_burst}")
+        elif self.pas_isi_ms is not None:
+            raise ValueError(f"pas_isi_ms is for kind='pas' only, got pas_isi_ms={self.pas_isi_ms!r} "
+                             f"with kind={self.kind!r}")
         if self.pulses_per_burst > 1:
             burst_span = self.pulses_per_burst / self.burst_frequency_hz
             period = 1.0 / self.frequency_hz
@@ -176,6 +207,21 @@ class Protocol:
         """Pulse times that reach the cortex: the schedule, or an empty array for a sham."""
         return np.empty(0) if self.sham else self.pulse_times_s()
 
+    def afferent_times_s(self) -> np.ndarray:
+        """Peripheral nerve stimulus times (PAS), s on the pulse clock; empty for other kinds.
+
+        Stimulus k precedes TMS pulse k by ``pas_isi_ms``, so the first is at
+        ``-pas_isi_ms/1000`` (negative for a positive interval). When its volley reaches
+        the cortex (the N20 latency) is the network's business, not the protocol's.
+        """
+        if self.kind != "pas":
+            return np.empty(0)
+        return self.pulse_times_s() - float(self.pas_isi_ms) / 1000.0
+
+    def delivered_afferent_times_s(self) -> np.ndarray:
+        """Nerve stimuli actually given: :meth:`afferent_times_s`, or empty for a sham."""
+        return np.empty(0) if self.sham else self.afferent_times_s()
+
     @property
     def duration_s(self) -> float:
         """First to last pulse, s (iTBS 600: 191.84 s; cTBS 600: 39.84 s; 1 Hz x 1200: 1199 s)."""
@@ -197,6 +243,11 @@ class Protocol:
         ref = _checks.choice("ref", ref, tuple(INTENSITY_CEILING))
         if ref == self.intensity_ref:
             return self.intensity
+        if "V/m" in (ref, self.intensity_ref):
+            raise ValueError(
+                f"an intensity in V/m and one in % {ref if ref != 'V/m' else self.intensity_ref} are related "
+                f"through the network model's own motor threshold: use mechtms.network (e.g. "
+                f"mechtms.network.field_at_rmt()) rather than Protocol.intensity_in")
         needs_mso = "MSO" in (ref, self.intensity_ref)
         if needs_mso and rmt_mso is None:
             raise ValueError(
@@ -209,7 +260,7 @@ class Protocol:
 
     @property
     def intensity_rmt(self) -> float:
-        """Intensity in % RMT (AMT converted with ``AMT_OVER_RMT``; %MSO raises)."""
+        """Intensity in % RMT (AMT converted with ``AMT_OVER_RMT``; %MSO and V/m raise)."""
         return self.intensity_in("RMT")
 
     # ---- variants and description ---------------------------------------------------
@@ -245,10 +296,15 @@ class Protocol:
             "iti_s": self.iti_s if self.train_s is not None else None,
             "pulses": self.pulses,
             "trains": self.n_trains,
-            "intensity": f"{self.intensity:g} % {self.intensity_ref}",
+            "intensity": self._intensity_text(),
+            "waveform": self.waveform,
+            "pas_isi_ms": self.pas_isi_ms,
             "duration_s": round(self.duration_s, 6),
             "sham": self.sham,
         }
+
+    def _intensity_text(self) -> str:
+        return f"{self.intensity:g} V/m" if self.intensity_ref == "V/m" else f"{self.intensity:g} % {self.intensity_ref}"
 
     def label(self) -> str:
         """Short human description, e.g. ``iTBS 600 pulses, 80 % AMT``."""
@@ -256,17 +312,21 @@ class Protocol:
             pattern = f"TBS {self.pulses_per_burst}x{self.burst_frequency_hz:g} Hz @ {self.frequency_hz:g} Hz"
         elif self.kind == "single":
             pattern = f"single pulses every {1 / self.frequency_hz:g} s"
+        elif self.kind == "pas":
+            pattern = f"PAS (nerve -> TMS {self.pas_isi_ms:g} ms) at {self.frequency_hz:g} Hz"
         else:
             pattern = f"{self.frequency_hz:g} Hz rTMS"
         train = "" if self.train_s is None else f", {self.train_s:g} s on/{self.iti_s:g} s off"
         sham = "sham " if self.sham else ""
-        return f"{sham}{pattern}{train}, {self.pulses} pulses, {self.intensity:g} % {self.intensity_ref}"
+        unit = "pairs" if self.kind == "pas" else "pulses"
+        wave = ", monophasic" if self.waveform == "monophasic" else ""
+        return f"{sham}{pattern}{train}, {self.pulses} {unit}, {self._intensity_text()}{wave}"
 
 
 # ---- constructors ---------------------------------------------------------------------
 def rtms(frequency_hz: float, pulses: int, intensity: float, train_s: float | None = None,
          iti_s: float | None = None, *, intensity_ref: str = "RMT", sham: bool = False,
-         name: str = "", description: str = "") -> Protocol:
+         name: str = "", description: str = "", waveform: str = "biphasic") -> Protocol:
     """Regular (conventional) rTMS.
 
     Parameters
@@ -292,13 +352,15 @@ def rtms(frequency_hz: float, pulses: int, intensity: float, train_s: float | No
             f"leave both out for continuous stimulation")
     return Protocol(kind="rtms", frequency_hz=frequency_hz, pulses=pulses, intensity=intensity,
                     intensity_ref=intensity_ref, train_s=train_s, iti_s=iti_s or 0.0, sham=sham,
-                    name=name or _auto_name("rtms", frequency_hz, pulses), description=description)
+                    name=name or _auto_name("rtms", frequency_hz, pulses), description=description,
+                    waveform=waveform)
 
 
 def theta_burst(pulses: int, intensity: float = 80.0, *, intensity_ref: str = "AMT",
                 on_s: float | None = 2.0, off_s: float = 8.0, pulses_per_burst: int = 3,
                 burst_frequency_hz: float = 50.0, burst_rate_hz: float = 5.0,
-                sham: bool = False, name: str = "", description: str = "") -> Protocol:
+                sham: bool = False, name: str = "", description: str = "",
+                waveform: str = "biphasic") -> Protocol:
     """Theta-burst stimulation (Huang et al. 2005, Neuron 45:201).
 
     ``pulses_per_burst`` pulses at ``burst_frequency_hz`` form a burst; bursts repeat at
@@ -309,7 +371,7 @@ def theta_burst(pulses: int, intensity: float = 80.0, *, intensity_ref: str = "A
                     intensity=intensity, intensity_ref=intensity_ref,
                     pulses_per_burst=pulses_per_burst, burst_frequency_hz=burst_frequency_hz,
                     train_s=on_s, iti_s=off_s if on_s is not None else 0.0, sham=sham,
-                    name=name or f"tbs_{pulses}", description=description)
+                    name=name or f"tbs_{pulses}", description=description, waveform=waveform)
 
 
 def itbs(pulses: int = 600, intensity: float = 80.0, *, intensity_ref: str = "AMT", **kw) -> Protocol:
@@ -331,11 +393,43 @@ def imtbs(pulses: int = 600, intensity: float = 80.0, *, intensity_ref: str = "A
 
 
 def single_pulses(pulses: int, intensity: float, interval_s: float = 5.0, *,
-                  intensity_ref: str = "RMT", sham: bool = False, name: str = "") -> Protocol:
+                  intensity_ref: str = "RMT", sham: bool = False, name: str = "",
+                  waveform: str = "biphasic") -> Protocol:
     """Single pulses every ``interval_s`` seconds (e.g. MEP probing at 0.2 Hz)."""
     interval_s = _checks.finite_number("interval_s", interval_s, low=0, low_open=True)
     return Protocol(kind="single", frequency_hz=1.0 / interval_s, pulses=pulses, intensity=intensity,
-                    intensity_ref=intensity_ref, sham=sham, name=name or f"single_{pulses}")
+                    intensity_ref=intensity_ref, sham=sham, name=name or f"single_{pulses}",
+                    waveform=waveform)
+
+
+def pas(isi_ms: float = 25.0, pairs: int = 90, frequency_hz: float = 0.05, intensity: float = 130.0, *,
+        intensity_ref: str = "RMT", sham: bool = False, name: str = "", description: str = "") -> Protocol:
+    """Paired associative stimulation: a peripheral (median) nerve stimulus, then a TMS pulse.
+
+    Parameters
+    ----------
+    isi_ms : float
+        Nerve stimulus to TMS pulse, ms. 25 ms (the afferent volley reaches the cortex,
+        N20 ~20 ms, just before the pulse) facilitates (Stefan et al. 2000, Brain
+        123:572); 10 ms (the pulse comes first) depresses (Wolters et al. 2003,
+        J Neurophysiol 89:2339).
+    pairs : int
+        Number of pairs (90 in both sources).
+    frequency_hz : float
+        Pair rate, Hz (0.05: one pair every 20 s, 30 min for 90 pairs).
+    intensity : float
+        TMS intensity in % of ``intensity_ref``. Both sources used the intensity giving
+        ~1 mV MEPs; the default 130 % RMT is an ASSUMED equivalent.
+
+    Examples
+    --------
+    >>> p = pas(isi_ms=25)
+    >>> p.n_pulses, round(float(p.afferent_times_s()[1]), 3)
+    (90, 19.975)
+    """
+    return Protocol(kind="pas", frequency_hz=frequency_hz, pulses=pairs, intensity=intensity,
+                    intensity_ref=intensity_ref, sham=sham, pas_isi_ms=isi_ms,
+                    name=name or f"pas{isi_ms:g}_{pairs}".replace(".", "p"), description=description)
 
 
 def _auto_name(prefix: str, frequency_hz, pulses) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .. import _checks
 from ._course import Course, course
-from ._protocol import Protocol, ctbs, imtbs, itbs, rtms
+from ._protocol import Protocol, ctbs, imtbs, itbs, pas, rtms
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,24 @@ _PRESETS: tuple[Preset, ...] = (
         "Maeda F et al. (2000) Clin Neurophysiol 111:800 (20 Hz facilitates, 1 Hz inhibits)",
         _SINGLE, ("90 % RMT, 1600 pulses, 2 s trains / 28 s pauses: ASSUMED representative values",),
         "high-frequency facilitation", short="Maeda 2000",
+    ),
+    Preset(
+        "pas25",
+        lambda: pas(isi_ms=25, pairs=90, frequency_hz=0.05, intensity=130),
+        "Stefan K, Kunesch E, Cohen LG, Benecke R, Classen J (2000) Induction of plasticity in the "
+        "human motor cortex by paired associative stimulation. Brain 123:572-584 (median nerve, "
+        "then TMS 25 ms later, 90 pairs at 0.05 Hz: MEP facilitation for 30-60 min)",
+        _SINGLE, ("130 % RMT: ASSUMED equivalent of the source's '~1 mV MEP' intensity",),
+        "associative facilitation (afferent volley arrives just before the pulse)", short="Stefan 2000",
+    ),
+    Preset(
+        "pas10",
+        lambda: pas(isi_ms=10, pairs=90, frequency_hz=0.05, intensity=130),
+        "Wolters A, Sandbrink F, Schlottmann A, et al. (2003) A temporally asymmetric Hebbian rule "
+        "governing plasticity in the human motor cortex. J Neurophysiol 89:2339-2345 (ISI 10 ms: "
+        "MEP depression)",
+        _SINGLE, ("130 % RMT: ASSUMED equivalent of the source's '~1 mV MEP' intensity",),
+        "associative depression (the pulse precedes the afferent volley)", short="Wolters 2003",
     ),
     Preset(
         "sham",

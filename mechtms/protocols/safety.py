@@ -127,8 +127,9 @@ def check(protocol: Protocol, *, warn: bool = True) -> SafetyReport:
     findings: list[Finding] = []
     missing: list[str] = []
     name = protocol.name or protocol.label()
-    if protocol.intensity_ref == "MSO":
-        missing.append("intensity given in % MSO; the limits are in % motor threshold")
+    if protocol.intensity_ref in ("MSO", "V/m"):
+        unit = "% MSO" if protocol.intensity_ref == "MSO" else "V/m"
+        missing.append(f"intensity given in {unit}; the limits are in % motor threshold")
         return SafetyReport(name, (), tuple(missing))
 
     if protocol.kind == "theta_burst":
