@@ -1,7 +1,7 @@
 """The one boundary to libroadrunner: changes -> simulate -> ``xarray.Dataset``.
 
 Changes are applied in one fixed order, in :func:`apply_changes`
-(``shared/reference/roadrunner.md`` lists the traps it avoids):
+(``docs/roadrunner.md`` lists the traps it avoids):
 
 1. the names changed by the previous run are restored to the model file's values;
 2. every change, species or parameter, is written as an initial value ``init(name)``
@@ -69,7 +69,7 @@ def apply_changes(rr, changes: Mapping[str, float] | None = None, *, model: str 
 
     1. Names written by the previous call are restored to the values recorded when the
        runner was built: ``init()`` values survive ``resetAll()`` in libroadrunner
-       (``shared/reference/roadrunner.md``), so no run sees another's changes.
+       (``docs/roadrunner.md``), so no run sees another's changes.
     2. Every change, species or parameter, is written as an initial value through the
        model's own setter, ``rr.model.setValue("init(x)")``: ~10 µs, where
        ``RoadRunner.setValue("init(x)")`` regenerates the model (~65 ms each in

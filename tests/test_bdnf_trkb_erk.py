@@ -1,6 +1,6 @@
 """bdnf_trkb_erk: acute BDNF -> TrkB -> ERK, daily sessions, inhibitors, CREB feedback.
 
-Sources of the targets (shared/reference/pathways.md):
+Sources of the targets:
 - Ji Y et al. (2010) Nat Neurosci 13:302, Fig. 1c (rat hippocampal neurons, 1 nM BDNF):
   p-ERK 5.6 +- 0.55 x baseline at 15 min, 3.9 +- 0.4 x at 30 min (mean +- s.e.m.).
 - Yuen EC & Mobley WC (1999), as curated in BhallaLab FindSim Jain2009_Fig2B: TrkB

@@ -2,7 +2,7 @@
 
 Directions come from Zhang et al. 2024 (J Orthop Surg Res 19:387: high-frequency rTMS
 after SCI lowers Cx43, raises LC3-II, lowers p62, raises mTOR/p-mTOR/p-4EBP1 and BMS),
-and the human MEP anchors of shared/reference/plasticity.md (Huang et al. 2005, Chen et
+and the human MEP anchors (Huang et al. 2005, Chen et
 al. 1997, Maeda et al. 2000, Wischnewski & Schutter 2015).
 """
 

@@ -1,6 +1,6 @@
 """cx43_autophagy_mtor: SCI vs sham, SCI + daily 15 Hz rTMS vs SCI, drugs, proxies.
 
-Sources of the targets (shared/reference/pathways.md):
+Sources of the targets:
 - Zhang L, Xiao Z, Su Z et al. (2024) J Orthop Surg Res 19:387 (mouse, complete T8
   transection, daily 15 Hz TMS for 28 days). Directions only (no numbers are public):
   after SCI Cx43 up, flux down, p62 up, mTOR signalling down; with rTMS Cx43 down,

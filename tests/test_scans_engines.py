@@ -6,7 +6,7 @@
 - a SIGKILL of the scan process or of a dask worker loses no finished point, and the rerun
   completes identical to an uninterrupted run;
 - RSS grows < 50 MB over 10,000 single-model simulations (libroadrunner <= 2.10 leaked
-  when pickled: shared/reference/roadrunner.md).
+  when pickled: docs/roadrunner.md).
 """
 
 import os

@@ -406,7 +406,7 @@ def unsupported_constructs(model) -> list[str]:
 def missing_values(model) -> list[str]:
     """Species, parameters and compartments whose initial value nothing sets.
 
-    roadrunner takes such a value as 0 and COPASI as 1 (``shared/reference/roadrunner.md``),
+    roadrunner takes such a value as 0 and COPASI as 1 (``docs/roadrunner.md``),
     so each is an error.
     """
     ruled_assign = {r.getVariable() for r in model.getListOfRules() if r.isAssignment()}
