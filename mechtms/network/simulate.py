@@ -19,7 +19,7 @@ from . import _engine, stimulation
 from . import networks as nets
 from .lfp import rws_proxy
 
-RECORDS = ("raster", "rates", "lfp", "drive")
+RECORDS = ("raster", "rates", "lfp", "drive", "volley")
 #: Mean E rate (Hz) above which a run is flagged as the runaway high-activity state.
 RUNAWAY_RATE_HZ = 50.0
 #: Largest stable time step (ms) of the explicit Euler scheme per network.
@@ -91,7 +91,10 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         or conductance saturation. Runs whose spontaneous E rate (away from pulses,
         ``attrs["rate_E_spontaneous_hz"]``) exceeds 50 Hz carry ``attrs["runaway"] = 1``
         and warn.
-    record : iterable of {"raster", "rates", "lfp", "drive"}
+    record : iterable of {"raster", "rates", "lfp", "drive", "volley"}
+        ``"volley"``: spikes of the corticospinal output population per 1 ms bin
+        (``volley``; ``attrs["n_output_cells"]``), for the MEP probe. In the networks
+        without layers every excitatory cell counts as an output cell.
     x_rmt : float, optional
         Field at 100 % RMT (default: :func:`mechtms.network.calibrate_rmt`, cached).
     activation : {"soma", "axon"}
@@ -175,6 +178,12 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         data["i_gaba"] = ("time", res.i_syn[:, 1], {"units": cur})
         data["lfp"] = ("time", rws_proxy(res.i_syn[:, 0], res.i_syn[:, 1]),
                        {"units": "a.u.", "long_name": "LFP proxy (RWS, Mazzoni et al. 2015)"})
+    if "volley" in record:
+        data["volley"] = ("time", res.counts[:, 0].astype(float), {
+            "units": "spikes per 1 ms bin", "long_name": "spikes of the corticospinal output cells"})
+        attrs_volley = {"n_output_cells": int(ne), "output_population": "all excitatory cells"}
+    else:
+        attrs_volley = {}
     if "raster" in record:
         data["spike_time_s"] = ("spike", res.spk_step * dt * 1e-3, {"units": "s"})
         data["spike_neuron"] = ("spike", res.spk_idx, {"units": "1", "long_name": "neuron index (E first)"})
@@ -193,6 +202,7 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         "rate_E_hz": float(res.counts[:, 0].sum() / ne / total),
         "rate_I_hz": float(res.counts[:, 1].sum() / max(ni, 1) / total),
     }
+    attrs.update(attrs_volley)
     quiet = _spontaneous_rate(res.counts[:, 0] / ne / 1e-3, deliv)
     attrs["rate_E_spontaneous_hz"] = quiet
     attrs["runaway"] = int(quiet > RUNAWAY_RATE_HZ)
