@@ -30,11 +30,12 @@ class IzhParams(NamedTuple):
     n_exc : neurons 0..n_exc-1 are excitatory, the rest inhibitory.
     noise_every : steps between thalamic-noise redraws (noise is held in between).
     rec_every : steps per recorded bin.
-    win_steps : length of a drive window, steps.
     axonal : 0 = a recruited neuron fires (soma); 1 = only its synapses are activated.
     uniform_delay : the delay of every synapse in steps, or −1 if delays differ.
     cap_v : 1 = v is capped at v_peak before u is updated (a common port of the 2003
         listing; the listing itself does not cap), 0 = not capped.
+    raster_tracked : 1 = the raster records the spikes of tracked neurons only (what a
+        sample of synapses needs over a long session), 0 = every neuron's spikes.
     """
 
     dt_ms: float
@@ -46,10 +47,10 @@ class IzhParams(NamedTuple):
     n_exc: int
     noise_every: int
     rec_every: int
-    win_steps: int
     axonal: int
     uniform_delay: int
     cap_v: int = 0
+    raster_tracked: int = 0
 
 
 @njit(cache=True)
@@ -125,19 +126,25 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
     noise : (n_draws, N) float64
         Thalamic current for each redraw in this chunk (draw r applies from step
         ``step0 + r*noise_every`` on; ``step0`` must be a multiple of ``noise_every``).
-    stim : tuple ``(pulse_step (P,) int64, rec_ptr (P+1,) int64, rec_idx (R,) int32)``
+    stim : tuple ``(pulse_step (P,) int64, rec_ptr (P+1,) int64, rec_idx (R,) int32,
+        aff_step (A,) int64, aff_ptr (A+1,) int64, aff_idx (Q,) int32, aff_w (Q,) float64)``
         Absolute step of every delivered pulse of the run (sorted) and, in CSR form,
-        the neurons each directly activates.
-    drive : tuple ``(win_step (W,) int64, track (M,) int32, track_pos (N,) int32,
-        base (M,) float64, fired (W, M) uint8, epsp (W, M) float64, direct (W, M) uint8)``
-        Drive windows of the whole run start at ``win_step`` (sorted, non-overlapping)
-        and last ``p.win_steps``. ``track_pos[j]`` is neuron j's row in ``track`` or −1.
+        the neurons each directly activates; then the afferent input (PAS volleys):
+        at step ``aff_step[k]`` (sorted, unique) neuron ``aff_idx[q]`` receives the
+        excitatory current jump ``aff_w[q]`` for ``q`` in ``aff_ptr[k]:aff_ptr[k+1]``.
+    drive : tuple ``(win_step (W,) int64, win_end (W,) int64, track (M,) int32,
+        track_pos (N,) int32, base (M,) float64, fired (W, M) uint8, epsp (W, M) float64,
+        direct (W, M) uint8)``
+        Drive windows of the whole run span steps ``win_step[k]`` to ``win_end[k] - 1``
+        (sorted, non-overlapping, at least one step each). ``track_pos[j]`` is neuron
+        j's row in ``track`` or −1.
         For each window and tracked neuron the kernel writes whether it spiked, the
         peak rise of ``trace`` above its value at the window start (``base``, kept
         across chunks) and whether the pulse activated it directly.
     out : tuple ``(spk_step (C,) int64, spk_idx (C,) int32, counts (n_bins, 2) int32,
         lfp (n_bins, 2) float64)``
-        Spike raster buffers of capacity C (``C = 0`` records none); per bin of
+        Spike raster buffers of capacity C (``C = 0`` records none; with
+        ``p.raster_tracked`` only tracked neurons are recorded); per bin of
         ``p.rec_every`` steps the E and I spike counts and the mean over E cells of the
         excitatory and inhibitory synaptic currents (for the LFP proxy).
 
@@ -149,8 +156,8 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
     v, u, i_e, i_i, buf_e, buf_i, i_noise, trace = state
     a, b, c, d = neuron
     indptr, indices, weights, delays = conn
-    pulse_step, rec_ptr, rec_idx = stim
-    win_step, track, track_pos, base, fired, epsp, direct = drive
+    pulse_step, rec_ptr, rec_idx, aff_step, aff_ptr, aff_idx, aff_w = stim
+    win_step, win_end, track, track_pos, base, fired, epsp, direct = drive
     spk_step, spk_idx, counts, lfp = out
     n = v.shape[0]
     n_slots = buf_e.shape[0]
@@ -165,9 +172,13 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
     kp = 0
     while kp < pulse_step.shape[0] and pulse_step[kp] < step0:
         kp += 1
+    ka = 0
+    while ka < aff_step.shape[0] and aff_step[ka] < step0:
+        ka += 1
     kw = 0
-    while kw < n_win and win_step[kw] + p.win_steps <= step0:
+    while kw < n_win and win_end[kw] <= step0:
         kw += 1
+    tracked_only = p.raster_tracked == 1
     for s in range(n_steps):
         t = step0 + s
         slot = t % n_slots
@@ -176,7 +187,7 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
             for j in range(n):
                 i_noise[j] = noise[r, j]
         # --- drive window bookkeeping -------------------------------------------------
-        if kw < n_win and t >= win_step[kw] + p.win_steps:
+        if kw < n_win and t >= win_end[kw]:
             kw += 1
         in_win = kw < n_win and t >= win_step[kw]
         if in_win and t == win_step[kw]:
@@ -201,7 +212,7 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
                     counts[bin_, 0] += 1
                 else:
                     counts[bin_, 1] += 1
-                if cap > 0:
+                if cap > 0 and (not tracked_only or track_pos[j] >= 0):
                     if n_spk < cap:
                         spk_step[n_spk] = t
                         spk_idx[n_spk] = j
@@ -213,6 +224,11 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
                 v[j] = c[j]
                 u[j] += d[j]
                 _deliver(j, slot, n_slots, p.uniform_delay, indptr, indices, weights, delays, buf_e, buf_i, n_exc)
+        # --- afferent volley (PAS): excitatory input arriving in this step ----------
+        if ka < aff_step.shape[0] and aff_step[ka] == t:
+            for q in range(aff_ptr[ka], aff_ptr[ka + 1]):
+                buf_e[slot, aff_idx[q]] += aff_w[q]
+            ka += 1
         # --- synaptic currents (exact exponential propagator), then the membrane:
         # Euler sub-steps of v, then u (one pass over the neurons)
         row_e = buf_e[slot]
