@@ -92,7 +92,7 @@ def streams(seed: int, run_seed: int | None = None) -> list[np.random.Generator]
 def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, seed: int,
         weight_scale_ee: float = 1.0, pulse_steps=(), p_direct=None, win_steps=(),
         win_len=1, n_sample_syn: int = 0, record_raster: bool = False,
-        raster_tracked_only: bool = False, axonal: bool = False, built: nets.Built | None = None,
+        raster_tracked_only: bool = False, record_lfp: bool = True, axonal: bool = False, built: nets.Built | None = None,
         run_seed: int | None = None, afferent_onsets_ms=(), volley: aff.AfferentVolley | None = None
         ) -> RunResult:
     """Simulate ``n_steps`` steps.
@@ -111,6 +111,8 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
         E→E synapses sampled for the drive reducers.
     record_raster, raster_tracked_only : bool
         Keep the spike raster; of the tracked cells (the sample's pre and post cells) only.
+    record_lfp : bool
+        Accumulate the mean synaptic currents onto E cells (``i_syn``; zeros otherwise).
     afferent_onsets_ms : (A,) float
         Onsets of afferent volleys at the cortex, ms from the start (PAS); each is
         delivered as described by ``volley`` (:class:`mechtms.network.afferent.AfferentVolley`).
@@ -173,7 +175,7 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
                        v_peak=30.0, n_exc=int(ne), noise_every=int(noise_every),
                        rec_every=int(steps_per_ms), axonal=int(axonal),
                        uniform_delay=uniform_delay, cap_v=int(spec.cap_v),
-                       raster_tracked=int(raster_tracked_only))
+                       raster_tracked=int(raster_tracked_only), rec_lfp=int(record_lfp))
     neuron = (built.a, built.b, built.c, built.d)
     conn = (built.indptr, built.indices, built.weights, built.delays)
 

@@ -36,6 +36,8 @@ class IzhParams(NamedTuple):
         listing; the listing itself does not cap), 0 = not capped.
     raster_tracked : 1 = the raster records the spikes of tracked neurons only (what a
         sample of synapses needs over a long session), 0 = every neuron's spikes.
+    rec_lfp : 1 = accumulate the mean synaptic currents onto E cells per bin (the LFP
+        proxy's input), 0 = skip them (``lfp`` stays 0; saves two sequential sums per step).
     """
 
     dt_ms: float
@@ -51,6 +53,7 @@ class IzhParams(NamedTuple):
     uniform_delay: int
     cap_v: int = 0
     raster_tracked: int = 0
+    rec_lfp: int = 1
 
 
 @njit(cache=True)
@@ -80,31 +83,58 @@ def _deliver(j, slot_base, n_slots, uniform_delay, indptr, indices, weights, del
 
 
 @njit(cache=True, inline="always")
-def _update_range(lo, hi, p, h, v, u, i_e, i_i, row_e, row_i, i_noise, a, b):
-    """Synaptic currents (exact exponential propagator), then Euler sub-steps of v and one
-    step of u, for neurons lo..hi-1; returns the sums of their excitatory and inhibitory
-    currents (for the LFP proxy)."""
-    se = 0.0
-    si = 0.0
+def _step_neuron(j, n_sub, cap, v_peak, dt, decay_e, decay_i, h, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag):
+    ie_j = i_e[j] * decay_e + row_e[j]
+    ii_j = i_i[j] * decay_i + row_i[j]
+    i_e[j] = ie_j
+    i_i[j] = ii_j
+    row_e[j] = 0.0
+    row_i[j] = 0.0
+    cur = ie_j + ii_j + i_noise[j]
+    uj = u[j]
+    vj = v[j]
+    for _ in range(n_sub):
+        vj += h * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + cur)
+    if cap:
+        vj = min(vj, v_peak)
+    v[j] = vj
+    u[j] = uj + dt * a[j] * (b[j] * vj - uj)
+    flag[j] = vj >= v_peak
+
+
+@njit(cache=True)
+def _update(n, n_sub, cap, v_peak, dt, decay_e, decay_i, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag):
+    """Synaptic currents (exact exponential propagator), ``n_sub`` Euler sub-steps of v,
+    one step of u, and the spike flag ``v >= v_peak`` of every neuron.
+
+    Branch-free loops with the sub-step count and the cap fixed per loop, so that the
+    compiler vectorises them (element-wise: the results are those of a scalar loop).
+    """
+    h = dt / n_sub
+    if n_sub == 1 and not cap:
+        for j in range(n):
+            _step_neuron(j, 1, False, v_peak, dt, decay_e, decay_i, h, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag)
+    elif n_sub == 2 and not cap:
+        for j in range(n):
+            _step_neuron(j, 2, False, v_peak, dt, decay_e, decay_i, h, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag)
+    elif n_sub == 2 and cap:
+        for j in range(n):
+            _step_neuron(j, 2, True, v_peak, dt, decay_e, decay_i, h, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag)
+    else:
+        for j in range(n):
+            _step_neuron(j, n_sub, cap, v_peak, dt, decay_e, decay_i, h, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag)
+
+
+@njit(cache=True, inline="always")
+def _sums(x, y, lo, hi):
+    """Sequential sums of x[lo:hi] and y[lo:hi] in index order (fixed order, fixed bits);
+    the two dependency chains run side by side."""
+    sx = 0.0
+    sy = 0.0
     for j in range(lo, hi):
-        ie_j = i_e[j] * p.decay_e + row_e[j]
-        ii_j = i_i[j] * p.decay_i + row_i[j]
-        i_e[j] = ie_j
-        i_i[j] = ii_j
-        row_e[j] = 0.0
-        row_i[j] = 0.0
-        se += ie_j
-        si += ii_j
-        cur = ie_j + ii_j + i_noise[j]
-        vj = v[j]
-        uj = u[j]
-        for _ in range(p.n_sub):
-            vj += h * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + cur)
-        if p.cap_v == 1 and vj > p.v_peak:
-            vj = p.v_peak
-        v[j] = vj
-        u[j] = uj + p.dt_ms * a[j] * (b[j] * vj - uj)
-    return se, si
+        sx += x[j]
+        sy += y[j]
+    return sx, sy
 
 
 @njit(cache=True)
@@ -179,6 +209,12 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
     while kw < n_win and win_end[kw] <= step0:
         kw += 1
     tracked_only = p.raster_tracked == 1
+    # spike flags, read 8 at a time: neurons with v >= v_peak (set by the update loop)
+    n_words = (n + 7) // 8
+    flag = np.zeros(n_words * 8, dtype=np.uint8)
+    words = flag.view(np.uint64)
+    for j in range(n):
+        flag[j] = v[j] >= p.v_peak
     for s in range(n_steps):
         t = step0 + s
         slot = t % n_slots
@@ -203,11 +239,17 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
                     _deliver(j, slot, n_slots, p.uniform_delay, indptr, indices, weights, delays, buf_e, buf_i, n_exc)
                 else:
                     v[j] = p.v_peak
+                    flag[j] = 1
             kp += 1
-        # --- spikes: detect, record, reset, deliver ----------------------------------
+        # --- spikes: detect (in index order), record, reset, deliver -----------------
         bin_ = s // p.rec_every
-        for j in range(n):
-            if v[j] >= p.v_peak:
+        for w in range(n_words):
+            if words[w] == 0:
+                continue
+            for j in range(8 * w, min(8 * w + 8, n)):
+                if flag[j] == 0:
+                    continue
+                flag[j] = 0
                 if j < n_exc:
                     counts[bin_, 0] += 1
                 else:
@@ -233,10 +275,12 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
         # Euler sub-steps of v, then u (one pass over the neurons)
         row_e = buf_e[slot]
         row_i = buf_i[slot]
-        se, si = _update_range(0, n_exc, p, h, v, u, i_e, i_i, row_e, row_i, i_noise, a, b)
-        _update_range(n_exc, n, p, h, v, u, i_e, i_i, row_e, row_i, i_noise, a, b)
-        lfp[bin_, 0] += se * inv_ne / p.rec_every
-        lfp[bin_, 1] += si * inv_ne / p.rec_every
+        _update(n, p.n_sub, p.cap_v == 1, p.v_peak, p.dt_ms, p.decay_e, p.decay_i, v, u, i_e, i_i,
+                row_e, row_i, i_noise, a, b, flag)
+        if p.rec_lfp == 1:
+            se, si = _sums(i_e, i_i, 0, n_exc)
+            lfp[bin_, 0] += se * inv_ne / p.rec_every
+            lfp[bin_, 1] += si * inv_ne / p.rec_every
         # --- passive depolarisation tracer of tracked neurons -------------------------
         for m in range(n_track):
             j = track[m]

@@ -306,7 +306,7 @@ def synapse_activity(protocol, network: str = "cortex", *, seed: int = 0, n_syna
 
     res = _engine.run(spec, n_neurons=n, dt_ms=dt, n_steps=n_steps, seed=seed, weight_scale_ee=w,
                       pulse_steps=pulse_steps, p_direct=p_direct, win_steps=win_steps, win_len=win_len,
-                      n_sample_syn=n_synapses, record_raster=True, raster_tracked_only=True,
+                      n_sample_syn=n_synapses, record_raster=True, raster_tracked_only=True, record_lfp=False,
                       afferent_onsets_ms=onsets_s * 1000.0, volley=volley)
     built = res.built
     delay_s = float(built.delays[0]) * dt * 1e-3 if built.delays.size else 0.0
@@ -339,6 +339,7 @@ def synapse_activity(protocol, network: str = "cortex", *, seed: int = 0, n_syna
         "p_direct_I": float(p_direct[0, 1]) if deliv.size else 0.0,
         "axonal_delay_ms": delay_s * 1e3, "depol_window_ms": float(window_ms),
         "rate_E_hz": float(res.counts[:, 0].sum() / built.n_exc / total),
+        "rate_I_hz": float(res.counts[:, 1].sum() / max(built.n - built.n_exc, 1) / total),
         "pre_fire_window_ms": PRE_FIRE_WINDOW_MS, "pre_fire_frac": fire,
         "pre_fire_frac_mean": float(fire.mean()) if fire.size else 0.0,
         "nerve_times_s": nerve - baseline_s, "afferent_latency_ms": float(volley.latency_ms),

@@ -174,7 +174,8 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
     res = _engine.run(spec, n_neurons=n, dt_ms=dt, n_steps=n_steps, seed=seed, weight_scale_ee=w,
                       pulse_steps=pulse_steps, p_direct=p_direct, win_steps=win_steps,
                       win_len=win_len, n_sample_syn=n_sample_syn if want_drive else 0,
-                      record_raster="raster" in record, axonal=activation == "axon",
+                      record_raster="raster" in record, record_lfp="lfp" in record,
+                      axonal=activation == "axon",
                       afferent_onsets_ms=onsets_s * 1000.0, volley=volley)
     ne, ni = res.built.n_exc, n - res.built.n_exc
     time = np.arange(res.counts.shape[0]) * 1e-3
