@@ -170,7 +170,7 @@ class PetabObjective:
         pars = self.parameters(x)
         model_pars = {k: v for k, v in pars.items() if k in self.settable}
         frames = []
-        for cid, (changes, times, sub) in self.conditions.items():
+        for changes, times, sub in self.conditions.values():
             resolved = {k: (pars[v] if isinstance(v, str) else v) for k, v in changes.items()}
             apply_changes(self.rr, {**model_pars, **resolved}, model=self.model)
             grid = np.unique(np.concatenate([[0.0], times]))

@@ -12,8 +12,9 @@ Read-outs of the anchor tables map onto observables:
     Fold over the untreated state, as western blots are reported (Ji et al. 2010):
     ``X / X_0`` where ``X_0`` is the model's resting value of ``X`` (a parameter).
 ``X_fraction_of_peak`` / ``X_relative``
-    Data in arbitrary units: ``scale_X * X`` with the scaling factor ``scale_X`` estimated
-    (log10 scale), the usual treatment of relative western-blot data.
+    Data in arbitrary units: ``scale_X * (X - X_0)`` (``scale_X * X`` when the model has no
+    resting value ``X_0``) with the scaling factor ``scale_X`` estimated (log10 scale), the
+    usual treatment of relative western-blot data.
 ``X``
     The model variable itself.
 
@@ -140,8 +141,9 @@ def measurements_from_anchors(anchors, model: str, variables, parameters_of_mode
                     raise ValueError(f"anchor {row['anchor']!r}: read-out {readout!r} is a fold over rest, but "
                                      f"{model} has no resting-value parameter {var}_0")
                 formula = f"{var} / {var}_0"
-            elif kind == "relative":
-                formula = f"observableParameter1_{oid} * {var}"
+            elif kind == "relative":  # arbitrary units above the resting level (a blot's background is 0)
+                base = f" - {var}_0" if f"{var}_0" in parameters_of_model else ""
+                formula = f"observableParameter1_{oid} * ({var}{base})"
             else:
                 formula = var
             obs[oid] = {"observableId": oid, "observableName": readout, "observableFormula": formula,
