@@ -114,3 +114,23 @@ def test_bad_parameters_are_refused(tmp_path, parameters, match):
 def test_unknown_model_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"unknown model or condition 'bdnf_trkb'.*Did you mean 'bdnf_trkb_erk'"):
         fit.to_petab("bdnf_trkb", data_dir() / "bdnf_trkb_erk.csv", {"kd_erk": (1, 100)}, tmp_path)
+
+
+def test_plasticity_problem_from_session_presets(tmp_path):
+    """MEP anchors of session presets become PEtab conditions of the pulse schedule
+    (mechtms.plasticity.schedule_changes) measured 30 min after the session; the problem lints and
+    its objective reproduces mechtms.plasticity.after_effect. Values: Wischnewski & Schutter 2015
+    (iTBS 600: +35.5 +- 3.3 %), used here only as a row to export."""
+    import mechtms as mt
+    from mechtms import protocols
+
+    rows = [{"anchor": "itbs", "readout": "dW_percent", "time": "30 min", "value": 35.5, "spread": 3.3,
+             "spread_kind": "sem", "protocol": "itbs_600"}]
+    yaml = fit.to_petab("calcium_plasticity", _anchor_rows(rows), {"A_p": (0.1, 3)}, tmp_path)
+    assert fit.lint(yaml) == []
+    cond = pd.read_csv(tmp_path / "conditions.tsv", sep="\t").set_index("conditionId")
+    assert cond.loc["itbs_600", "n_total"] == 600 and cond.loc["itbs_600", "train_period_s"] == 10
+    meas = pd.read_csv(tmp_path / "measurements.tsv", sep="\t")
+    assert meas.time.iloc[0] == pytest.approx(protocols.preset("itbs_600").duration_s + 1800)
+    sim = fit.load_problem(yaml, rtol=mt.plasticity.RTOL, atol=mt.plasticity.ATOL).simulate(np.log10([0.75]))
+    assert sim.simulation.iloc[0] == pytest.approx(mt.plasticity.after_effect(protocols.preset("itbs_600")), abs=0.05)

@@ -20,7 +20,15 @@ import numpy as np
 
 from .. import _checks
 from ._run import BASE_READOUTS, run_point, true_outcome
-from ._variability import DEFAULT, MEP_TRIAL_CV_1MV, MEP_TRIALS, Dist, draw_subject, measurement_sd, variability
+from ._variability import (
+    DEFAULT,
+    MEP_TRIAL_CV_1MV,
+    MEP_TRIALS,
+    Dist,
+    draw_subject,
+    measurement_sd,
+    variability,
+)
 
 __all__ = ["cohort", "wilson", "Dist", "DEFAULT", "variability", "draw_subject", "measurement_sd",
            "anchor_value", "MEP_TRIALS", "MEP_TRIAL_CV_1MV"]

@@ -58,3 +58,22 @@ def run_point(subject: int, arm: str, seed: int, *, cohort_seed: int, arms: dict
         sd = measurement_sd(subj.get("baseline_mep_mV", 1.0))
         measured = 100.0 * ((1.0 + outcome / 100.0) * math.exp(sd * float(rng.standard_normal())) - 1.0)
     return {"outcome": outcome, "measured": measured, **subj}
+
+
+def _warm(*, arms: dict, dists: dict, condition: str, readout: str, network=None, changes=None, **_) -> None:
+    """Compile what the arms need in this worker (models, numba kernels): one typical subject per arm
+    type, results discarded."""
+    from mechtms.protocols import Course
+
+    typical = {k: d.center for k, d in dists.items()} | {"network_seed": 0}
+    seen = set()
+    for arm in arms.values():
+        kind = isinstance(arm, Course)
+        if kind in seen:
+            continue
+        seen.add(kind)
+        short = arm.replace(days=1) if kind else arm
+        true_outcome(short, typical, dists, condition, readout, network, changes)
+
+
+run_point.warm = _warm  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -52,10 +53,10 @@ class CalibrationResult:
     x_scales: list
     best: dict
     fval: float
-    starts: object
+    starts: Any
     profiles: dict = field(default_factory=dict)
-    identifiability: object = None
-    fit: object = None
+    identifiability: Any = None
+    fit: Any = None
     pypesto_result: object = None
 
     def summary(self) -> str:
@@ -66,9 +67,10 @@ class CalibrationResult:
         return "\n".join(lines)
 
 
-def load_problem(yaml_path) -> PetabObjective:
-    """The objective of a PEtab problem (negative log-posterior on the parameter scales)."""
-    return PetabObjective(yaml_path)
+def load_problem(yaml_path, *, rtol: float | None = None, atol: float | None = None) -> PetabObjective:
+    """The objective of a PEtab problem (negative log-posterior on the parameter scales); CVODE
+    tolerances default to :mod:`mechtms.ode`'s."""
+    return PetabObjective(yaml_path, rtol=rtol, atol=atol)
 
 
 def _pypesto_problem(obj: PetabObjective):

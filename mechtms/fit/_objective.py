@@ -60,7 +60,7 @@ class PetabObjective:
         ``mechtms_model`` of the YAML (a model of ``models/``), else ``"<sbml>"``.
     """
 
-    def __init__(self, yaml_path):
+    def __init__(self, yaml_path, *, rtol: float | None = None, atol: float | None = None):
         import petab.v1 as petab
         import sympy as sp
 
@@ -87,6 +87,10 @@ class PetabObjective:
                         raise ValueError(f"objectivePriorType {kind!r} of {pid} not supported: use parameterScaleNormal")
                     mean, sd = (float(v) for v in str(pdf.loc[pid, "objectivePriorParameters"]).split(";"))
                     self.priors.append((i, mean, sd))
+        from ..ode import DEFAULT_ATOL, DEFAULT_RTOL
+
+        self.rtol = DEFAULT_RTOL if rtol is None else float(rtol)
+        self.atol = DEFAULT_ATOL if atol is None else float(atol)
         self.rr = self._runner(meta)
         from ..ode import settable_names
 
@@ -174,6 +178,9 @@ class PetabObjective:
             resolved = {k: (pars[v] if isinstance(v, str) else v) for k, v in changes.items()}
             apply_changes(self.rr, {**model_pars, **resolved}, model=self.model)
             grid = np.unique(np.concatenate([[0.0], times]))
+            integrator = self.rr.getIntegrator()  # the runner may be shared: set every time
+            integrator.setValue("relative_tolerance", self.rtol)
+            integrator.setValue("absolute_tolerance", self.atol)
             self.rr.timeCourseSelections = ["time", *self.selections]
             try:
                 data = np.asarray(self.rr.simulate(times=grid)) if grid.size > 1 else None

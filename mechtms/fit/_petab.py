@@ -36,6 +36,8 @@ SCALES = ("lin", "log", "log10")
 SCALE_BOUNDS = (1e-2, 1e3)
 SIGMA_BOUNDS = (1e-3, 1e1)
 _SUFFIXES = (("_fraction_of_peak", "relative"), ("_relative", "relative"), ("_fold", "fold"))
+#: Read-outs that are a formula of a model variable (the plasticity model's W starts at 1).
+READOUT_FORMULAS = {"dW_percent": ("W", "100 * (W - 1)"), "MEP_change_percent": ("W", "100 * (W - 1)")}
 
 
 def _model_for(model_or_condition: str) -> str:
@@ -120,6 +122,8 @@ def measurements_from_anchors(anchors, model: str, variables, parameters_of_mode
         for suffix, k in _SUFFIXES:
             if readout.endswith(suffix):
                 kind, var = k, readout[: -len(suffix)]
+        if readout in READOUT_FORMULAS:
+            kind, var = "formula", READOUT_FORMULAS[readout][0]
         try:
             t_h = time_in_hours(row["time"])
         except ValueError:
@@ -129,10 +133,20 @@ def measurements_from_anchors(anchors, model: str, variables, parameters_of_mode
             skipped.append(row["anchor"])
             continue
         preset, changes = protocol_changes(row["protocol"])
-        if preset is not None or any(not isinstance(v, float) or k not in parameters_of_model for k, v in changes.items()):
-            skipped.append(row["anchor"])  # courses and arms are not PEtab conditions (yet)
+        if any(not isinstance(v, float) or k not in parameters_of_model for k, v in changes.items()):
+            skipped.append(row["anchor"])  # arms and non-parameter settings are not PEtab conditions
             continue
-        cid = _sid("_".join(f"{k}_{v:g}" for k, v in sorted(changes.items())) or "control")
+        label = "_".join(f"{k}_{v:g}" for k, v in sorted(changes.items()))
+        if preset is not None:
+            session = _session_schedule(preset, parameters_of_model)
+            if session is None:
+                skipped.append(row["anchor"])  # a course, or a model without pulse-schedule parameters
+                continue
+            schedule, duration_h = session
+            changes = {**schedule, **changes}
+            t_h += duration_h  # the anchor's time counts from the end of the session
+            label = f"{preset}_{label}" if label else preset
+        cid = _sid(label or "control")
         conds[cid] = changes
         oid = _sid(f"obs_{readout}")
         if oid not in obs:
@@ -141,6 +155,8 @@ def measurements_from_anchors(anchors, model: str, variables, parameters_of_mode
                     raise ValueError(f"anchor {row['anchor']!r}: read-out {readout!r} is a fold over rest, but "
                                      f"{model} has no resting-value parameter {var}_0")
                 formula = f"{var} / {var}_0"
+            elif kind == "formula":
+                formula = READOUT_FORMULAS[readout][1]
             elif kind == "relative":  # arbitrary units above the resting level (a blot's background is 0)
                 base = f" - {var}_0" if f"{var}_0" in parameters_of_model else ""
                 formula = f"observableParameter1_{oid} * ({var}{base})"
@@ -169,6 +185,21 @@ def measurements_from_anchors(anchors, model: str, variables, parameters_of_mode
     cdf = pd.DataFrame([{"conditionId": cid, **{k: c.get(k, parameters_of_model[k]) for k in keys}}
                         for cid, c in conds.items()])
     return cdf, pd.DataFrame(list(obs.values())), pd.DataFrame(meas), extra_pars, skipped
+
+
+def _session_schedule(preset: str, parameters_of_model) -> tuple[dict[str, float], float] | None:
+    """Pulse-schedule parameters and duration (h) of a session preset, for a model that takes them
+    (:func:`mechtms.plasticity.schedule_changes`); None for a course or another model."""
+    from .. import plasticity, protocols
+
+    try:
+        p = protocols.preset(preset)
+    except (KeyError, ValueError):
+        return None
+    schedule = plasticity.schedule_changes(p)
+    if not all(k in parameters_of_model for k in schedule):
+        return None
+    return schedule, p.duration_s / 3600.0
 
 
 def to_petab(model_or_condition: str, data, parameters, out_dir, *, problem_id: str | None = None):

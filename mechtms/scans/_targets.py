@@ -383,6 +383,13 @@ class FunctionTarget:
         result = self.call(point, seed)
         return [reduce_result(r, result) for r in readouts]
 
+    def warm(self) -> None:
+        """Run the function's ``warm`` attribute, if it has one, with the fixed arguments (a local
+        worker calls this once at start-up: compile models and kernels before the first chunk)."""
+        warm = getattr(self.func, "warm", None)
+        if warm is not None:
+            warm(**self.fixed)
+
     def __getstate__(self):
         return {"id": self.id, "fixed": self.fixed}
 

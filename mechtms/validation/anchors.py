@@ -117,13 +117,14 @@ def time_in_hours(text: str) -> float:
     return float(m.group(3)) * _TO_HOURS[m.group(4)]
 
 
-def protocol_changes(text: str) -> tuple[str | None, dict[str, float]]:
+def protocol_changes(text: str) -> tuple[str | None, dict[str, float | str]]:
     """Split a ``protocol`` entry ``"preset; name=value; ..."`` into (preset or None, changes).
 
     ``"BDNF_ext_nM=1"`` -> ``(None, {"BDNF_ext_nM": 1.0})``; ``"sci_15hz_mouse; mek_inhib=1"``
     -> ``("sci_15hz_mouse", {"mek_inhib": 1.0})``. Non-numeric values (``arm=sham``) stay strings.
     """
-    preset, changes = None, {}
+    preset: str | None = None
+    changes: dict[str, float | str] = {}
     for part in (p.strip() for p in str(text).split(";")):
         if not part:
             continue

@@ -62,6 +62,12 @@ def model_for(variable: str, changes=()) -> str:
     return hits[0]
 
 
+def _need_preset(preset: str | None, row) -> str:
+    if preset is None:
+        raise ValueError(f"anchor {row['anchor']!r}: protocol {row['protocol']!r} names no preset")
+    return preset
+
+
 def _numeric(changes: Mapping) -> dict[str, float]:
     return {k: v for k, v in changes.items() if isinstance(v, float)}
 
@@ -121,7 +127,7 @@ def mek_block_fraction(row, changes=None) -> float:
     preset, setup = protocol_changes(row["protocol"])
     model = model_for(var, setup)
     cond = conditions.get(row["condition"])
-    course = protocols.preset_course(preset)
+    course = protocols.preset_course(_need_preset(preset, row))
     day = int(round(time_in_hours(row["time"]) / 24.0))
     base = {**cond.model_changes(model), **dict((changes or {}).get(model, {}))}
 
@@ -151,7 +157,7 @@ def pathway_course(row, changes=None) -> float:
     if not models:
         raise NotModelled(f"no pathway model of condition {cond.name!r} outputs {var!r}")
     model = models[0]
-    course = protocols.preset_course(preset)
+    course = protocols.preset_course(_need_preset(preset, row))
     day = int(round(time_in_hours(row["time"]) / 24.0))
     ds = mt.simulate_model(model, course=course, changes={**cond.model_changes(model), **_numeric(setup),
                                                           **dict((changes or {}).get(model, {}))}, selections=[var])
@@ -165,15 +171,12 @@ def after_effect(row, changes=None) -> float:
     from mechtms import protocols
 
     preset, setup = protocol_changes(row["protocol"])
-    p = protocols.preset(preset)
+    p = protocols.preset(_need_preset(preset, row))
     fields = {k: v for k, v in setup.items() if k in ("intensity", "pulses", "frequency_hz")}
     if fields:
         p = p.replace(**fields)
-    kw = {}
     extra = dict((changes or {}).get("calcium_plasticity", {}))
-    if extra:
-        kw["changes"] = extra
-    return float(mt.plasticity.after_effect(p, **kw))
+    return float(mt.plasticity.after_effect(p, changes=extra or None))
 
 
 @runner("cohort_responder_fraction")
