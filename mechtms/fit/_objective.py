@@ -119,19 +119,17 @@ class PetabObjective:
         self.conditions = {}
         cdf = problem.condition_df
         for cid in mdf["simulationConditionId"].unique():
-            changes = {}
+            changes: dict[str, float | str] = {}
             for col in cdf.columns:
                 if col == "conditionName":
                     continue
-                v = cdf.loc[cid, col]
-                if isinstance(v, str):
-                    v = v.strip()
-                    if v in self.x_ids or v in self.fixed:
-                        changes[col] = v
-                        continue
-                    v = float(v)
-                if not math.isnan(float(v)):
-                    changes[col] = float(v)
+                raw = cdf.loc[cid, col]
+                if isinstance(raw, str) and raw.strip() in (*self.x_ids, *self.fixed):
+                    changes[col] = raw.strip()  # a parameter id, resolved at each evaluation
+                    continue
+                value = float(raw)
+                if not math.isnan(value):
+                    changes[col] = value
             sub = mdf[mdf["simulationConditionId"] == cid]
             grid = np.unique(np.concatenate([[0.0], sub["time"].to_numpy(dtype=float)]))
             records = []  # (position in the measurement table, grid index, observable id, placeholders)
