@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+import textwrap
 from pathlib import Path
 
 from .. import __version__
@@ -70,6 +71,10 @@ def write_report(table, out_dir, *, title: str = "mechtms validation report", co
                          f"{_cell(r['figure_table'])} |")
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n")
+    columns = ["table", "role", "quantity", "protocol", "condition", "readout", "time", "value", "spread",
+               "spread_kind", "units", "criterion", "band_low", "band_high", "tolerance", "model", "rule", "status",
+               "message", "source"]
+    table[[c for c in columns if c in table.columns]].to_csv(out / "results.csv")
     return path
 
 
@@ -111,7 +116,7 @@ def _figure(group, path: Path):
         ax.set_ylim(y0, y1)
         ax.set_xlim(-0.7, 1.7)
         ax.set_xticks([0, 1], ["data", "model"], fontsize=7)
-        ax.set_title(f"{anchor}\n{r['role']}: {r['status']}", fontsize=6.5)
+        ax.set_title("\n".join(textwrap.wrap(anchor, 26)) + f"\n{r['role']}: {r['status']}", fontsize=6.5)
         ax.set_ylabel(f"{r['readout']} ({r['units']})", fontsize=6.5)
         ax.tick_params(labelsize=6.5)
     fig.tight_layout()
