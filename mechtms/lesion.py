@@ -49,7 +49,7 @@ BDNF_MODEL = "bdnf_trkb_erk"
 REFERENCE_PRESET = "sci_15hz_mouse"
 #: Read-outs of the brief (lesion model, then spinal BDNF instance).
 READOUTS = ("Cx43", "LC3II", "p62", "flux", "mTOR", "pmTOR", "p4EBP1", "BDNF", "pERK", "BMS", "CST")
-LESION_VARS = ("Cx43", "LC3II", "p62", "flux", "mTOR", "pmTOR", "p4EBP1", "BMS", "CST", "G", "Inflam",
+LESION_VARS = ("Cx43", "LC3II", "p62", "flux", "mTOR", "pmTOR", "p4EBP1", "BMS", "CST", "G", "Inflam", "SD",
                "S", "Rec", "D")
 BDNF_VARS = ("BDNF", "pERK", "pTrkB", "pAkt", "trophic")
 #: Knock-outs: name -> (model, parameter changes) built by :func:`knockout_changes`.
