@@ -435,3 +435,39 @@ def clinical_rmt(weight_scale_ee: float = 1.0, cst: float = 1.0, *, seed: int = 
     while i - step > 0 and meets(i - step):
         i -= step
     return float(i)
+
+
+def daily(cst, weight_scale_ee=1.0, *, intensity: float = 150.0, n_trials: int = 10, seed: int = 0,
+          network: str = "cortex", n_neurons: int | None = None, pool: MotoneuronPool = DEFAULT_POOL,
+          weight_step: float = 1e-3):
+    """Mean MEP of a probe on each day of a course.
+
+    Parameters
+    ----------
+    cst : xarray.DataArray over ``day`` (e.g. ``lesion.simulate(...).CST``) or array (n_days,)
+    weight_scale_ee : float, or array/DataArray aligned with ``cst``
+        The network's E->E weight factor on each day. Rounded to ``weight_step`` so days with
+        the same weight reuse one network run (the cache key, as in mechtms.coupling).
+    intensity : float
+        Test intensity, % of the uninjured network's RMT. Default 150 %: a suprathreshold
+        intensity, as rodent SCI studies use (at 120 % the MEP vanishes below cst ~0.3).
+
+    Returns
+    -------
+    xarray.DataArray over ``day``: mean MEP (mV) of ``n_trials`` pulses; attrs carry the settings.
+    """
+    import xarray as xr
+
+    cst_values = np.asarray(cst.values if isinstance(cst, xr.DataArray) else cst, dtype=float)
+    days = cst.day.values if isinstance(cst, xr.DataArray) and "day" in cst.coords else np.arange(cst_values.size)
+    w = np.broadcast_to(np.asarray(getattr(weight_scale_ee, "values", weight_scale_ee), dtype=float),
+                        cst_values.shape)
+    step = _checks.finite_number("weight_step", weight_step, low=0, low_open=True)
+    out = np.empty(cst_values.size)
+    for k, (c, wk) in enumerate(zip(cst_values, w, strict=True)):
+        wq = round(round(float(wk) / step) * step, 9)
+        out[k] = probe(intensity, wq, float(np.clip(c, 0.0, 1.0)), n_trials=n_trials, seed=seed, network=network,
+                       n_neurons=n_neurons, pool=pool).attrs["mep_mean_mV"]
+    return xr.DataArray(out, dims="day", coords={"day": days}, name="MEP",
+                        attrs={"units": "mV", "long_name": "mean MEP of the probe (mechtms.mep.probe)",
+                               "intensity_rmt": float(intensity), "n_trials": int(n_trials), "seed": int(seed)})
