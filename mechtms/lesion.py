@@ -354,7 +354,9 @@ def simulate(descending_drive: DescendingDrive | None = None, days: int = 28, in
                   "day's mean trophic and tonic drive",
     }
     if hourly:
-        hourly_ds = xr.merge([lesion_h, bdnf_h], compat="override", combine_attrs="drop")
+        spinal_h = bdnf_h.drop_vars("day", errors="ignore").interp(time=lesion_h.time.values)
+        hourly_ds = xr.merge([lesion_h, spinal_h], compat="override", combine_attrs="drop")
+        hourly_ds.attrs["time_unit"] = "hour"
         return out, hourly_ds
     return out
 

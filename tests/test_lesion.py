@@ -277,3 +277,12 @@ def test_bad_input_is_named():
         lesion.DescendingDrive(sessions=(lesion.DriveSession(33.0, p, np.ones(3)),))
     with pytest.raises(KeyError, match="unknown parameter or species of spinal_lesion 'injurry'"):
         lesion.simulate(days=2, changes={"injurry": 1.0})
+
+
+def test_hourly_time_courses():
+    """hourly=True: both models on one hourly grid (no gaps), day 0..days."""
+    daily, hourly = lesion.simulate(days=2, hourly=True)
+    assert hourly.sizes["time"] == 3 * 24 + 1 and float(hourly.time[-1]) == 72.0
+    for name in ("Cx43", "BMS", "BDNF", "trophic"):
+        assert not bool(hourly[name].isnull().any()), name
+    assert float(hourly.Cx43.interp(time=20.0)) == pytest.approx(float(daily.Cx43.sel(day=0)), rel=1e-9)
