@@ -8,10 +8,14 @@ Public API::
     pattern_intensity_scan(...), variance_shares(scan), intensity_trends(scan)
     calibrate_rmt(network="cortex", ...), recruitment(intensity_rmt, network="cortex")
     NETWORKS, IzhNetwork
+    synapse_activity(protocol, ...) -> SynapseActivity (the network -> synapse hand-off)
+    AfferentVolley (how PAS nerve stimuli reach the cortex)
 
-Facts and sources: ``shared/reference/network.md``; kernels in ``_kernels.py``.
+Facts and sources: ``docs/network.md``; kernels in ``_kernels.py``.
 """
 
+from .activity import SynapseActivity, synapse_activity
+from .afferent import DEFAULT_VOLLEY, AfferentVolley
 from .analysis import PATTERNS, intensity_trends, pattern_intensity_scan, variance_shares
 from .lfp import BANDS, band_powers, peak_frequencies, rws_proxy, spectrum, window_mask
 from .networks import ALL_NETWORKS, CORTEX, IZHIKEVICH2003, NETWORKS, IzhNetwork
@@ -19,7 +23,7 @@ from .simulate import session_drive, simulate
 from .stimulation import calibrate_rmt, direct_probability, recruitment
 
 __all__ = [
-    "ALL_NETWORKS", "BANDS", "PATTERNS", "intensity_trends", "pattern_intensity_scan", "variance_shares", "CORTEX", "IZHIKEVICH2003", "NETWORKS", "IzhNetwork", "band_powers",
+    "AfferentVolley", "DEFAULT_VOLLEY", "SynapseActivity", "synapse_activity", "ALL_NETWORKS", "BANDS", "PATTERNS", "intensity_trends", "pattern_intensity_scan", "variance_shares", "CORTEX", "IZHIKEVICH2003", "NETWORKS", "IzhNetwork", "band_powers",
     "calibrate_rmt", "direct_probability", "peak_frequencies", "recruitment", "rws_proxy",
     "session_drive", "simulate", "spectrum", "window_mask",
 ]

@@ -2,8 +2,9 @@
 
 Random streams (one ``numpy.random.SeedSequence(seed)`` spawned in a fixed order):
 0 network instance (neuron parameters, connectivity, weights), 1 thalamic noise,
-2 TMS recruitment, 3 the sample of tracked E→E synapses. Changing the protocol
-therefore changes neither the network nor the noise of a seed.
+2 TMS recruitment, 3 the sample of tracked E→E synapses, 4 the afferent volleys (PAS:
+which cells receive them, arrival times). Changing the protocol therefore changes
+neither the network nor the noise of a seed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import afferent as aff
 from . import networks as nets
 from ._kernels import IzhParams, fill_normals, izh_run
 
@@ -37,6 +39,7 @@ class RunResult:
     syn_pre: np.ndarray     # (S,) rows of ``track`` for the sampled synapses' pre cells
     syn_post: np.ndarray    # (S,) rows of ``track`` for their post cells
     n_direct: np.ndarray    # (P, 2) directly activated E and I cells per delivered pulse
+    afferent_cells: np.ndarray  # (K,) int32 cells receiving the afferent volleys (empty without)
 
 
 def ziggurat_tables():
@@ -73,23 +76,25 @@ class NormalStream:
 
 
 def streams(seed: int, run_seed: int | None = None) -> list[np.random.Generator]:
-    """The four independent generators of a seed (network, noise, TMS, sample).
+    """The five independent generators of a seed (network, noise, TMS, sample, afferent).
 
     With ``run_seed`` the network instance stays that of ``seed`` while noise, TMS
     draws and sample come from ``SeedSequence([seed, run_seed])`` (repeated trials on
     one network).
     """
-    gens = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
+    # spawn(5)[:4] equals spawn(4): adding the afferent stream left the others unchanged
+    gens = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]
     if run_seed is not None:
-        gens[1:] = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, run_seed]).spawn(4)[1:]]
+        gens[1:] = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, run_seed]).spawn(5)[1:]]
     return gens
 
 
 def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, seed: int,
         weight_scale_ee: float = 1.0, pulse_steps=(), p_direct=None, win_steps=(),
-        win_len: int = 1, n_sample_syn: int = 0, record_raster: bool = False,
-        axonal: bool = False, built: nets.Built | None = None,
-        run_seed: int | None = None) -> RunResult:
+        win_len=1, n_sample_syn: int = 0, record_raster: bool = False,
+        raster_tracked_only: bool = False, record_lfp: bool = True, axonal: bool = False, built: nets.Built | None = None,
+        run_seed: int | None = None, afferent_onsets_ms=(), volley: aff.AfferentVolley | None = None
+        ) -> RunResult:
     """Simulate ``n_steps`` steps.
 
     Parameters
@@ -99,11 +104,20 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
     p_direct : (P, 2) float
         Probability that a pulse directly activates each E and I cell.
     win_steps : (W,) int
-        Starts of the drive windows (sorted, ``win_len`` steps each, non-overlapping).
+        Starts of the drive windows (sorted, non-overlapping).
+    win_len : int or (W,) int
+        Length of every window or of each, steps (>= 1).
     n_sample_syn : int
         E→E synapses sampled for the drive reducers.
+    record_raster, raster_tracked_only : bool
+        Keep the spike raster; of the tracked cells (the sample's pre and post cells) only.
+    record_lfp : bool
+        Accumulate the mean synaptic currents onto E cells (``i_syn``; zeros otherwise).
+    afferent_onsets_ms : (A,) float
+        Onsets of afferent volleys at the cortex, ms from the start (PAS); each is
+        delivered as described by ``volley`` (:class:`mechtms.network.afferent.AfferentVolley`).
     """
-    g_net, g_noise, g_tms, g_sample = streams(seed, run_seed)
+    g_net, g_noise, g_tms, g_sample, g_aff = streams(seed, run_seed)
     if built is None:
         built = nets.build(spec, n_neurons, dt_ms, g_net, weight_scale_ee)
     n, ne = built.n, built.n_exc
@@ -141,6 +155,7 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
     track_pos = np.full(n, -1, dtype=np.int32)
     track_pos[track] = np.arange(track.shape[0], dtype=np.int32)
     win_steps = np.asarray(win_steps, dtype=np.int64)
+    win_end = win_steps + np.broadcast_to(np.asarray(win_len, dtype=np.int64), win_steps.shape)
     n_w, n_t = win_steps.shape[0], track.shape[0]
     fired = np.zeros((n_w, n_t), dtype=np.uint8)
     epsp = np.zeros((n_w, n_t))
@@ -158,12 +173,23 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
     params = IzhParams(dt_ms=float(dt_ms), n_sub=int(spec.n_sub), decay_e=built.decay_e,
                        decay_i=built.decay_i, decay_m=float(np.exp(-dt_ms / spec.tau_m_ms)),
                        v_peak=30.0, n_exc=int(ne), noise_every=int(noise_every),
-                       rec_every=int(steps_per_ms), win_steps=int(win_len), axonal=int(axonal),
-                       uniform_delay=uniform_delay, cap_v=int(spec.cap_v))
+                       rec_every=int(steps_per_ms), axonal=int(axonal),
+                       uniform_delay=uniform_delay, cap_v=int(spec.cap_v),
+                       raster_tracked=int(raster_tracked_only), rec_lfp=int(record_lfp))
     neuron = (built.a, built.b, built.c, built.d)
     conn = (built.indptr, built.indices, built.weights, built.delays)
-    stim = (pulse_steps, rec_ptr, rec_idx)
-    drive = (win_steps, track, track_pos, base, fired, epsp, direct)
+
+    # --- afferent volleys (PAS) ------------------------------------------------------
+    onsets = np.asarray(afferent_onsets_ms, dtype=float)
+    if onsets.size:
+        volley = volley or aff.DEFAULT_VOLLEY
+        cells = aff.target_cells(volley, built, g_aff)
+        aff_arrays = aff.events(volley, onsets, cells, built, g_aff)
+    else:
+        cells = np.zeros(0, dtype=np.int32)
+        aff_arrays = aff.no_events()
+    stim = (pulse_steps, rec_ptr, rec_idx, *aff_arrays)
+    drive = (win_steps, win_end, track, track_pos, base, fired, epsp, direct)
 
     normals = NormalStream(g_noise)
     n_bins = -(-n_steps // steps_per_ms)
@@ -177,7 +203,8 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
         noise = normals.fill(np.empty((draws, n)), built.noise_sd)
         b0 = step0 // steps_per_ms
         nb = -(-m // steps_per_ms)
-        cap = int(n * m * dt_ms * 0.3) + 1000 if record_raster else 0  # up to 300 Hz mean
+        n_rec = track.shape[0] if raster_tracked_only else n
+        cap = int(n_rec * m * dt_ms * 0.3) + 1000 if record_raster else 0  # up to 300 Hz mean
         spk_s = np.zeros(cap, dtype=np.int64)
         spk_i = np.zeros(cap, dtype=np.int32)
         c_chunk = np.zeros((nb, 2), dtype=np.int32)
@@ -197,4 +224,4 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
     return RunResult(built=built, dt_ms=dt_ms, n_steps=n_steps, counts=counts, i_syn=i_syn,
                      spk_step=cat(spikes_step, np.int64), spk_idx=cat(spikes_idx, np.int32),
                      fired=fired, epsp=epsp, direct=direct, track=track, syn_pre=syn_pre,
-                     syn_post=syn_post, n_direct=n_direct)
+                     syn_post=syn_post, n_direct=n_direct, afferent_cells=cells)

@@ -158,6 +158,8 @@ class Built:
     decay_e: float
     decay_i: float
     noise_sd: np.ndarray
+    scale_e: float = 1.0            # reference weight -> excitatory current jump
+    afferent_candidates: np.ndarray | None = None  # cells that may receive PAS volleys
 
     @property
     def n_synapses(self) -> int:
@@ -232,4 +234,5 @@ def build(spec: IzhNetwork, n_neurons: int, dt_ms: float, rng: np.random.Generat
     return Built(spec=spec, n=n, n_exc=ne, a=a, b=b, c=c, d=d, indptr=indptr,
                  indices=post.astype(np.int32), weights=weights.astype(np.float64),
                  delays=np.full(pre.shape[0], delay_steps, dtype=np.int32), dt_ms=dt_ms,
-                 decay_e=decay_e, decay_i=decay_i, noise_sd=noise_sd)
+                 decay_e=decay_e, decay_i=decay_i, noise_sd=noise_sd, scale_e=scale_e,
+                 afferent_candidates=np.arange(ne, dtype=np.int32))

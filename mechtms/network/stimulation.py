@@ -110,7 +110,8 @@ def response_probability(spec, x, *, n_neurons: int, dt_ms: float, n_pulses: int
     steps = np.round(pulse_ms * steps_per_ms).astype(np.int64)
     n_steps = int(steps[-1] + isi_ms * steps_per_ms)
     r = _engine.run(spec, n_neurons=n_neurons, dt_ms=dt_ms, n_steps=n_steps, seed=seed,
-                    run_seed=run_seed, pulse_steps=steps, p_direct=direct_probability(x, spec))
+                    run_seed=run_seed, pulse_steps=steps, p_direct=direct_probability(x, spec),
+                    record_lfp=False)
     ev = evoked_spikes_per_cell(r.counts, np.round(pulse_ms).astype(np.int64), r.built.n_exc)
     return x, ev >= RESPONSE_SPIKES_PER_CELL
 
