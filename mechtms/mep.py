@@ -177,6 +177,14 @@ def network_volleys(intensity: float, weight_scale_ee: float = 1.0, n_trials: in
     key = (float(intensity), round(float(weight_scale_ee), 9), int(n_trials), int(seed), network, n_neurons)
     if cache and key in _VOLLEYS:
         return _VOLLEYS[key]
+    path = _disk_path("volleys", key, network) if cache else None
+    if path is not None and path.exists():
+        try:
+            with np.load(path) as f:
+                _VOLLEYS[key] = (f["counts"].astype(np.int64), int(f["n_output_cells"]))
+            return _VOLLEYS[key]
+        except (OSError, ValueError, KeyError):
+            pass
     pre = -BASELINE_MS[0]
     post = int(DEFAULT_POOL.window_ms)
     p = single_pulses(n_trials, intensity, interval_s=PROBE_INTERVAL_S, name="mep_probe")
@@ -188,7 +196,35 @@ def network_volleys(intensity: float, weight_scale_ee: float = 1.0, n_trials: in
     result = (out, int(ds.attrs["n_output_cells"]))
     if cache:
         _VOLLEYS[key] = result
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                np.savez_compressed(path, counts=out.astype(np.int32), n_output_cells=result[1])
+            except OSError:
+                pass
     return result
+
+
+def _disk_path(kind: str, key: tuple, network: str):
+    """Cache file for network results: ``$MECHTMS_CACHE_DIR/mep/<kind>_<hash>.npz`` (default
+    ``~/.cache/mechtms``), keyed by the arguments, the network definition, the engine revision
+    and the package version."""
+    import hashlib
+    import os
+    from pathlib import Path
+
+    from .network import networks as nets
+    from .network import stimulation
+
+    root = os.environ.get("MECHTMS_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "mechtms")
+    try:
+        spec = repr(nets.get(network))
+    except ValueError:
+        return None
+    text = repr((kind, key, spec, stimulation.ENGINE_REVISION, __version__, BASELINE_MS, DEFAULT_POOL.window_ms,
+                 PROBE_INTERVAL_S))
+    return Path(root) / "mep" / f"{kind}_{hashlib.sha256(text.encode()).hexdigest()[:24]}.npz"
 
 
 def evoked_volley(counts: np.ndarray, n_output_cells: int, pulse_bin: int | None = None) -> np.ndarray:
@@ -203,6 +239,42 @@ def evoked_volley(counts: np.ndarray, n_output_cells: int, pulse_bin: int | None
     base = c[:, p + BASELINE_MS[0]:p + BASELINE_MS[1]].mean(axis=1)
     lo, hi = VOLLEY_WINDOW_MS
     return (c[:, p + lo:p + hi].sum(axis=1) - base * (hi - lo)) / n_output_cells
+
+
+def session_volleys(ds, *, relative: bool = True, seed: int | None = None, n_neurons: int | None = None) -> np.ndarray:
+    """Evoked corticospinal volley of every delivered pulse of a session run.
+
+    ``ds``: a :func:`mechtms.network.simulate` result with ``record`` including ``"volley"``
+    and at least 0.6 s before the first pulse (``baseline_s``). The tonic rate is measured in
+    the baseline before the first pulse (after a 0.5 s settle); each pulse's volley is the
+    output spikes per output cell in :data:`VOLLEY_WINDOW_MS` minus the tonic expectation
+    (valid while pulses are >= 12 ms apart: rTMS up to 80 Hz, theta bursts at 50 Hz).
+
+    ``relative=True`` divides by :func:`reference_volley` (``seed`` and ``n_neurons``
+    default to the run's): the ``volley`` of :class:`mechtms.lesion.DriveSession`.
+    Returns shape (n_delivered,).
+    """
+    if "volley" not in ds:
+        raise KeyError("session_volleys needs a network run with record=(..., 'volley')")
+    counts = ds["volley"].values.astype(float)
+    n_out = int(ds.attrs["n_output_cells"])
+    pulses = ds["pulse_time_s"].values[ds["delivered"].values.astype(bool)]
+    if pulses.size == 0:
+        return np.zeros(0)
+    first_ms = int(round(pulses[0] * 1000.0))
+    if first_ms < 600:
+        raise ValueError(f"session_volleys needs >= 0.6 s before the first pulse to measure the tonic rate, "
+                         f"got {first_ms} ms (simulate with baseline_s >= 0.6)")
+    tonic = counts[500:first_ms - 5].mean()
+    lo, hi = VOLLEY_WINDOW_MS
+    bins = np.round(pulses * 1000.0).astype(np.int64)
+    ev = np.array([counts[b + lo:b + hi].sum() for b in bins]) - tonic * (hi - lo)
+    out = ev / n_out
+    if relative:
+        ref_seed = int(ds.attrs.get("seed", 0)) if seed is None else int(seed)
+        nn = int(ds.attrs["n_neurons"]) if n_neurons is None else n_neurons
+        out = out / reference_volley(ref_seed, network=ds.attrs.get("network", "cortex"), n_neurons=nn)
+    return out
 
 
 _REFERENCE: dict[tuple, float] = {}
@@ -437,24 +509,152 @@ def clinical_rmt(weight_scale_ee: float = 1.0, cst: float = 1.0, *, seed: int = 
     return float(i)
 
 
-def daily(cst, weight_scale_ee=1.0, *, intensity: float = 150.0, n_trials: int = 10, seed: int = 0,
+
+# ---- shortcuts for courses: a grid in weight_scale_ee, interpolated ---------------------------
+#: Step of the weight_scale_ee grid on which network runs are made and cached (memory and disk).
+WEIGHT_GRID_STEP = 0.01
+#: Spontaneous run used for the tonic output rate (s, after the network's 0.5 s settle).
+RATE_RUN_S = 5.0
+
+
+def _grid(weight_scale_ee: float, step: float) -> tuple[float, float, float]:
+    """Neighbouring grid weights and the interpolation fraction; exact grid points give (w, w, 0)."""
+    w = _checks.finite_number("weight_scale_ee", weight_scale_ee, low=0, high=10)
+    step = _checks.finite_number("grid_step", step, low=1e-4, high=1.0)
+    k = w / step
+    k_lo = np.floor(k + 1e-9)
+    frac = float(k - k_lo)
+    lo = round(float(k_lo) * step, 9)
+    if frac < 1e-9:
+        return lo, lo, 0.0
+    return lo, round(float(k_lo + 1) * step, 9), frac
+
+
+def _stats(mep_mV: np.ndarray) -> dict[str, float]:
+    return {"mean_mV": float(mep_mV.mean()), "sd_mV": float(mep_mV.std(ddof=1)) if mep_mV.size > 1 else 0.0,
+            "response_rate": float(np.mean(mep_mV >= MEP_CRITERION_MV))}
+
+
+def mep_stats(weight_scale_ee: float = 1.0, cst: float = 1.0, *, intensity: float = 120.0, n_trials: int = 20,
+              seed: int = 0, network: str = "cortex", n_neurons: int | None = None,
+              pool: MotoneuronPool = DEFAULT_POOL, grid_step: float = WEIGHT_GRID_STEP) -> dict[str, float]:
+    """MEP statistics at any ``weight_scale_ee``, interpolated from a cached grid (the shortcut
+    for courses).
+
+    The network is run (and cached in memory and on disk, :func:`network_volleys`) only at the
+    grid weights that bracket ``weight_scale_ee`` (multiples of ``grid_step``); the tract and
+    the pool (a few ms) are applied to both with the given ``cst``, and each statistic is
+    interpolated linearly in the weight. On a grid point this is :func:`probe` exactly.
+    tests/test_mep.py checks it against direct probes at off-grid weights.
+
+    Returns
+    -------
+    dict: ``mean_mV``, ``sd_mV`` (trial SD), ``response_rate`` (fraction of trials with an
+    MEP >= 50 uV), and the bracketing ``weight_lo``, ``weight_hi``.
+    """
+    intensity = _checks.finite_number("intensity (% RMT)", intensity, low=0, high=250)
+    cst = _checks.finite_number("cst", cst, low=0, high=1)
+    n_trials = _checks.whole_number("n_trials", n_trials, low=2, high=10_000)
+    lo, hi, frac = _grid(weight_scale_ee, grid_step)
+    out = {}
+    for w, weight in ((lo, 1.0 - frac), (hi, frac)):
+        if weight == 0.0 and w == hi and hi != lo:
+            continue
+        counts, n_out = network_volleys(intensity, w, n_trials, seed, network=network, n_neurons=n_neurons)
+        st = _stats(pool_response(counts, n_out, cst, pool=pool, seed=seed)["mep_mV"])
+        for k, v in st.items():
+            out[k] = out.get(k, 0.0) + weight * v
+        if hi == lo:
+            break
+    out.update({"weight_lo": lo, "weight_hi": hi})
+    return out
+
+
+_RATES: dict[tuple, float] = {}
+
+
+def output_rate(weight_scale_ee: float = 1.0, *, seed: int = 0, network: str = "cortex", n_neurons: int | None = None,
+                grid_step: float = WEIGHT_GRID_STEP, duration_s: float = RATE_RUN_S) -> float:
+    """Tonic firing rate (Hz) of the network's output cells without stimulation.
+
+    A spontaneous run of ``duration_s`` (after a 0.5 s settle) at the grid weights bracketing
+    ``weight_scale_ee``, interpolated linearly; runs are cached in memory and on disk.
+    ``output_rate(w) / output_rate(1.0)`` is the ``tonic`` descending drive of
+    :class:`mechtms.lesion.DescendingDrive` (see :func:`tonic_drive`).
+    """
+    lo, hi, frac = _grid(weight_scale_ee, grid_step)
+    duration_s = _checks.finite_number("duration_s", duration_s, low=0.5, high=600)
+    rate = 0.0
+    for w, weight in ((lo, 1.0 - frac), (hi, frac)):
+        if hi == lo and w == hi and weight == 0.0:
+            continue
+        rate += weight * _spontaneous_rate(w, seed, network, n_neurons, duration_s)
+        if hi == lo:
+            break
+    return rate
+
+
+def _spontaneous_rate(w: float, seed: int, network: str, n_neurons: int | None, duration_s: float) -> float:
+    from . import network as net
+
+    key = (round(w, 9), int(seed), network, n_neurons, float(duration_s))
+    if key in _RATES:
+        return _RATES[key]
+    path = _disk_path("rate", key, network)
+    if path is not None and path.exists():
+        try:
+            with np.load(path) as f:
+                _RATES[key] = float(f["rate_hz"])
+            return _RATES[key]
+        except (OSError, ValueError, KeyError):
+            pass
+    settle = 0.5
+    ds = net.simulate(None, network=network, duration_s=settle + duration_s, seed=seed, n_neurons=n_neurons,
+                      weight_scale_ee=w, record=("volley",))
+    counts = ds["volley"].values[int(settle * 1000):]
+    rate = float(counts.sum() / ds.attrs["n_output_cells"] / (counts.size * 1e-3))
+    _RATES[key] = rate
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(path, rate_hz=rate)
+        except OSError:
+            pass
+    return rate
+
+
+def tonic_drive(weight_scale_ee, *, seed: int = 0, network: str = "cortex", n_neurons: int | None = None,
+                grid_step: float = WEIGHT_GRID_STEP) -> np.ndarray:
+    """Tonic corticospinal output relative to the baseline network: ``output_rate(w) / output_rate(1)``.
+
+    ``weight_scale_ee``: scalar or array (e.g. one weight per day); returns the same shape.
+    This is what :class:`mechtms.lesion.DescendingDrive` takes as ``tonic``.
+    """
+    w = np.asarray(weight_scale_ee, dtype=float)
+    ref = output_rate(1.0, seed=seed, network=network, n_neurons=n_neurons, grid_step=grid_step)
+    out = np.array([output_rate(float(x), seed=seed, network=network, n_neurons=n_neurons, grid_step=grid_step)
+                    for x in w.ravel()]) / ref
+    return out.reshape(w.shape)
+
+
+def daily(cst, weight_scale_ee=1.0, *, intensity: float = 150.0, n_trials: int = 20, seed: int = 0,
           network: str = "cortex", n_neurons: int | None = None, pool: MotoneuronPool = DEFAULT_POOL,
-          weight_step: float = 1e-3):
-    """Mean MEP of a probe on each day of a course.
+          grid_step: float = WEIGHT_GRID_STEP):
+    """MEP statistics on each day of a course (:func:`mep_stats` per day).
 
     Parameters
     ----------
     cst : xarray.DataArray over ``day`` (e.g. ``lesion.simulate(...).CST``) or array (n_days,)
     weight_scale_ee : float, or array/DataArray aligned with ``cst``
-        The network's E->E weight factor on each day. Rounded to ``weight_step`` so days with
-        the same weight reuse one network run (the cache key, as in mechtms.coupling).
+        The network's E->E weight factor on each day (interpolated on the cached grid).
     intensity : float
         Test intensity, % of the uninjured network's RMT. Default 150 %: a suprathreshold
         intensity, as rodent SCI studies use (at 120 % the MEP vanishes below cst ~0.3).
 
     Returns
     -------
-    xarray.DataArray over ``day``: mean MEP (mV) of ``n_trials`` pulses; attrs carry the settings.
+    xarray.Dataset over ``day``: ``MEP`` (mean, mV), ``MEP_sd`` (trial SD, mV),
+    ``MEP_response_rate`` (fraction of trials >= 50 uV); attrs carry the settings.
     """
     import xarray as xr
 
@@ -462,12 +662,13 @@ def daily(cst, weight_scale_ee=1.0, *, intensity: float = 150.0, n_trials: int =
     days = cst.day.values if isinstance(cst, xr.DataArray) and "day" in cst.coords else np.arange(cst_values.size)
     w = np.broadcast_to(np.asarray(getattr(weight_scale_ee, "values", weight_scale_ee), dtype=float),
                         cst_values.shape)
-    step = _checks.finite_number("weight_step", weight_step, low=0, low_open=True)
-    out = np.empty(cst_values.size)
-    for k, (c, wk) in enumerate(zip(cst_values, w, strict=True)):
-        wq = round(round(float(wk) / step) * step, 9)
-        out[k] = probe(intensity, wq, float(np.clip(c, 0.0, 1.0)), n_trials=n_trials, seed=seed, network=network,
-                       n_neurons=n_neurons, pool=pool).attrs["mep_mean_mV"]
-    return xr.DataArray(out, dims="day", coords={"day": days}, name="MEP",
-                        attrs={"units": "mV", "long_name": "mean MEP of the probe (mechtms.mep.probe)",
-                               "intensity_rmt": float(intensity), "n_trials": int(n_trials), "seed": int(seed)})
+    rows = [mep_stats(float(wk), float(np.clip(c, 0.0, 1.0)), intensity=intensity, n_trials=n_trials, seed=seed,
+                      network=network, n_neurons=n_neurons, pool=pool, grid_step=grid_step)
+            for c, wk in zip(cst_values, w, strict=True)]
+    attrs = {"intensity_rmt": float(intensity), "n_trials": int(n_trials), "seed": int(seed),
+             "grid_step": float(grid_step), "source": "mechtms.mep.mep_stats (probe grid, interpolated)"}
+    return xr.Dataset(
+        {"MEP": ("day", [r["mean_mV"] for r in rows], {"units": "mV", "long_name": "mean MEP of the probe"}),
+         "MEP_sd": ("day", [r["sd_mV"] for r in rows], {"units": "mV"}),
+         "MEP_response_rate": ("day", [r["response_rate"] for r in rows], {"units": "1"})},
+        coords={"day": days}, attrs=attrs)

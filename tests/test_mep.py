@@ -159,11 +159,54 @@ def test_bad_input_is_named():
 
 
 def test_daily_mep_follows_cst_and_weights():
-    """mep.daily: one probe per day; equal (cst, weight) days give equal MEPs (one cached run)."""
+    """mep.daily: statistics per day on the cached weight grid; equal (cst, weight) days give
+    equal values."""
     import xarray as xr
 
     cst = xr.DataArray([1.0, 0.5, 0.5, 0.0], dims="day", coords={"day": [0, 1, 2, 3]})
-    out = mep.daily(cst, [1.0, 1.0, 1.0004, 1.0], n_trials=5)
-    assert out.dims == ("day",) and out.attrs["units"] == "mV"
-    assert out.values[0] > out.values[1] > out.values[3] == 0.0
-    assert out.values[1] == out.values[2]  # weights equal after rounding to 1e-3
+    out = mep.daily(cst, [1.0, 1.0, 1.0, 1.0], n_trials=10)
+    assert out.MEP.dims == ("day",) and out.MEP.attrs["units"] == "mV"
+    m = out.MEP.values
+    assert m[0] > m[1] > m[3] == 0.0 and m[1] == m[2]
+    assert out.MEP_response_rate.values[3] == 0.0
+
+
+@pytest.mark.parametrize("w", [0.985, 1.025])
+def test_grid_interpolation_matches_direct_probes(w):
+    """The course shortcut (mep_stats: network runs on a 0.01 grid of weight_scale_ee,
+    interpolated) agrees with a direct probe at an off-grid weight within 2 standard errors
+    of the mean (20 trials), and equals it on a grid point."""
+    direct = mep.probe(120, w, n_trials=20, seed=0).mep_mV.values
+    est = mep.mep_stats(w, intensity=120, n_trials=20, seed=0)
+    assert est["weight_lo"] < w < est["weight_hi"]
+    se = direct.std(ddof=1) / np.sqrt(direct.size)
+    assert abs(est["mean_mV"] - direct.mean()) <= 2 * se
+    on_grid = mep.mep_stats(1.0, intensity=120, n_trials=20, seed=0)
+    assert on_grid["mean_mV"] == mep.probe(120, 1.0, n_trials=20, seed=0).attrs["mep_mean_mV"]
+
+
+def test_tonic_output_rate_rises_with_weights():
+    """output_rate: spontaneous output-cell rate (cortex ~8 Hz, Izhikevich 2003 regime) rises
+    with E->E weights; tonic_drive is its ratio to weights 1 (the lesion's tonic input)."""
+    r = [mep.output_rate(w) for w in (0.95, 1.0, 1.05)]
+    assert 5.0 <= r[1] <= 12.0 and r[0] < r[1] < r[2]
+    np.testing.assert_allclose(mep.tonic_drive([1.0, 1.05]), [1.0, r[2] / r[1]], rtol=1e-12)
+    mid = mep.output_rate(1.005)
+    assert mid == pytest.approx(0.5 * (mep.output_rate(1.0) + mep.output_rate(1.01)), rel=1e-12)
+
+
+def test_session_volleys_for_the_lesion():
+    """session_volleys: per-pulse evoked volley of a session run, relative to one pulse at
+    100 % RMT; a 15 Hz train at 100 % RMT stays near 1, subthreshold theta bursts (80 % AMT)
+    evoke much smaller volleys."""
+    from mechtms import network, protocols
+
+    run = lambda p: network.simulate(protocol=p, network="cortex", seed=0, record=("volley",),  # noqa: E731
+                                     baseline_s=1.0, post_s=0.1, max_pulses=30)
+    hf = mep.session_volleys(run(protocols.preset("sci_15hz_mouse")))
+    tbs = mep.session_volleys(run(protocols.itbs(30, 80)))
+    assert hf.shape == (30,) and 0.5 <= hf.mean() <= 1.5
+    assert tbs.mean() < 0.5 * hf.mean()
+    with pytest.raises(KeyError, match="session_volleys needs a network run with record"):
+        mep.session_volleys(network.simulate(protocol=protocols.itbs(3, 80), network="cortex", record=("rates",),
+                                             baseline_s=1.0, post_s=0.1))
