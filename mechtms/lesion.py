@@ -38,10 +38,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import __version__, _checks
+
+if TYPE_CHECKING:
+    from .protocols import Protocol
 
 LESION_MODEL = "spinal_lesion"
 BDNF_MODEL = "bdnf_trkb_erk"
@@ -105,7 +109,7 @@ class DriveSession:
     """
 
     time_h: float
-    protocol: object
+    protocol: Protocol
     volley: float | np.ndarray = 1.0
 
 

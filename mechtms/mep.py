@@ -328,7 +328,7 @@ def pool_response(counts: np.ndarray, n_output_cells: int, cst: float = 1.0, *, 
     drive = pool.gain * v[:, pulse:pulse + int(pool.window_ms)]
     running_max = np.maximum.accumulate(drive, axis=1)
     units = pool.units()
-    shared = pool.sigma_shared * rng.standard_normal(n_trials)
+    shared = pool.sigma_shared * np.asarray(rng.standard_normal(n_trials))
     own = pool.sigma_unit * rng.standard_normal((n_trials, pool.n_units))
     level = units["threshold"][None, :] - shared[:, None] - own
     first = np.stack([np.searchsorted(running_max[i], level[i]) for i in range(n_trials)])
@@ -407,14 +407,14 @@ def probe(intensity: float = 120.0, weight_scale_ee: float = 1.0, cst: float = 1
     counts, n_out = network_volleys(intensity, weight_scale_ee, n_trials, seed, network=network,
                                     n_neurons=n_neurons, cache=cache)
     res = pool_response(counts, n_out, cst, pool=pool, seed=seed, waveforms=waveforms)
-    data = {
+    data: dict[str, tuple] = {
         "mep_mV": ("trial", res["mep_mV"], {"units": "mV", "long_name": "MEP peak-to-peak amplitude"}),
         "n_fired": ("trial", res["n_fired"], {"units": "motor units"}),
         "onset_ms": ("trial", res["onset_ms"], {"units": "ms", "long_name": "MEP onset latency"}),
         "volley": ("trial", evoked_volley(counts, n_out), {"units": "spikes per output cell",
                                                           "long_name": "evoked corticospinal volley (network)"}),
     }
-    coords = {"trial": np.arange(n_trials)}
+    coords: dict[str, object] = {"trial": np.arange(n_trials)}
     if waveforms:
         t = np.arange(0.0, pool.window_ms, 0.1)
         data["emg_mV"] = (("trial", "t_ms"), res["emg_mV"], {"units": "mV"})
@@ -556,7 +556,7 @@ def mep_stats(weight_scale_ee: float = 1.0, cst: float = 1.0, *, intensity: floa
     cst = _checks.finite_number("cst", cst, low=0, high=1)
     n_trials = _checks.whole_number("n_trials", n_trials, low=2, high=10_000)
     lo, hi, frac = _grid(weight_scale_ee, grid_step)
-    out = {}
+    out: dict[str, float] = {}
     for w, weight in ((lo, 1.0 - frac), (hi, frac)):
         if weight == 0.0 and w == hi and hi != lo:
             continue
