@@ -18,6 +18,8 @@ The conversions, in order (docs/lesion.md gives the sources):
    pulse than 1 Hz pulses. The session's release relative to the reference session
    (``sci_15hz_mouse`` volleys of 1 reaching an intact cord) is the dose added to ``act`` of
    the spinal ``bdnf_trkb_erk`` instance.
+   The day's tonic drive above the intact level adds a constant ``act_tonic``
+   (:func:`tonic_act`).
 2. **spinal BDNF instance -> lesion**: its daily mean ``trophic`` (TrkB -> PI3K/Akt ->
    mTORC1 excess) is the lesion model's ``trophic_input`` for that day.
 3. **tonic drive -> lesion**: ``drive_tonic`` of that day (lesion-level activity ``S``).
@@ -84,6 +86,11 @@ class ReleaseParams:
         Summed discharges giving half-maximal release per discharge.
     n_rel : float
         Cooperativity of release in the summed discharges.
+    tonic_equivalent : float
+        Sustained fractional rise of the tonic descending drive whose daily BDNF release
+        equals that of one reference session (:func:`tonic_act`). Asynchronous tonic firing
+        releases little per spike (release needs bursts), so a 10 % rise all day is taken to
+        match one session of 1,500 burst-evoking volleys.
     """
 
     v50: float = 1.0
@@ -91,6 +98,7 @@ class ReleaseParams:
     tau_s: float = 0.2
     k_rel: float = 2.0
     n_rel: float = 2.0
+    tonic_equivalent: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -225,6 +233,20 @@ def spinal_dose(session: DriveSession, cst: float, f_caudal: float,
     return ((1.0 - f_caudal) * rostral + f_caudal * caudal) / reference_release(params)
 
 
+def tonic_act(drive_tonic: float, cst: float, f_caudal: float, tau_act_h: float,
+              params: ReleaseParams = ReleaseParams()) -> float:
+    """``act_tonic`` of the spinal BDNF instance for a day of tonic descending drive.
+
+    The excess input to perilesional neurons, ``(drive_tonic - 1) (1 - f_caudal + f_caudal
+    cst)``, in units of :attr:`ReleaseParams.tonic_equivalent`, spread over the day: a
+    sustained excess equal to ``tonic_equivalent`` gives the same integral of ``act`` over 24 h
+    (``24 act_tonic``) as one session of dose 1 (``tau_act_h``). Zero at the intact tonic
+    level; negative below it (a depressed cortex releases less than at rest).
+    """
+    excess = (float(drive_tonic) - 1.0) * (1.0 - f_caudal + f_caudal * cst)
+    return excess / params.tonic_equivalent * tau_act_h / 24.0
+
+
 # ---- knock-outs --------------------------------------------------------------------------
 def knockout_changes(knockouts) -> tuple[dict, dict]:
     """(lesion changes, spinal BDNF changes) for biological knock-outs.
@@ -296,10 +318,13 @@ def simulate(descending_drive: DescendingDrive | None = None, days: int = 28, in
         raise ValueError(f"descending_drive must be a DescendingDrive, got {type(drive).__name__}")
     ko_lesion, ko_bdnf = knockout_changes(knockouts)
     lesion_changes = {"injury": injury, **dict(changes or {}), **ko_lesion}
-    if "act" in dict(bdnf_changes or {}):
-        raise ValueError("bdnf_changes may not set 'act': the descending volleys set it (spinal_dose)")
+    for key in ("act", "act_tonic"):
+        if key in dict(bdnf_changes or {}):
+            raise ValueError(f"bdnf_changes may not set {key!r}: the descending drive sets it "
+                             f"(spinal_dose, tonic_act)")
     spinal_changes = {**dict(bdnf_changes or {}), **ko_bdnf}
     f_caudal = _parameter(LESION_MODEL, "f_caudal", lesion_changes)
+    tau_act_h = _parameter(BDNF_MODEL, "tau_act", spinal_changes)
 
     state_l = {k: v for k, v in ko_lesion.items() if k == "Cx43"} or None
     state_b = None
@@ -311,8 +336,9 @@ def simulate(descending_drive: DescendingDrive | None = None, days: int = 28, in
         day_doses = [spinal_dose(s, cst, f_caudal, release_params) for s in today]
         doses.extend(day_doses)
         course = _day_course(today, d)
+        act_tonic = tonic_act(drive.tonic_on(d), cst, f_caudal, tau_act_h, release_params)
         bd = ode.simulate_model(BDNF_MODEL, course=course, session_doses=day_doses if today else None,
-                                changes=spinal_changes, t_start=t0, t_end=t1, points=POINTS_PER_DAY * 4 + 1,
+                                changes={**spinal_changes, "act_tonic": act_tonic}, t_start=t0, t_end=t1, points=POINTS_PER_DAY * 4 + 1,
                                 selections=list(BDNF_VARS), initial_state=state_b)
         state_b = json.loads(bd.attrs["final_state"])
         trophic = float(np.trapezoid(bd.trophic.values, bd.time.values) / 24.0)

@@ -203,19 +203,35 @@ def test_without_hypothesis_h1_cx43_does_not_fall(short_arms):
     assert gain(t, u, "pmTOR", SHORT) > 0
 
 
-def test_tonic_drive_acts_through_activity():
-    """Tonic corticospinal output (no session): more tonic drive raises lesion activity S and
-    sprouting G (activity-dependent CST sprouting, Brus-Ramer 2007, Carmel 2010); Cx43 moves
-    only when hypothesis H2 (activity lowers Cx43 induction) is switched on."""
-    low = lesion.simulate(lesion.DescendingDrive(tonic=np.array([1.0])), days=SHORT)
-    high = lesion.simulate(lesion.DescendingDrive(tonic=np.array([1.5])), days=SHORT)
-    assert float(high.S.sel(day=SHORT)) > float(low.S.sel(day=SHORT))
-    assert float(high.G.sel(day=SHORT)) > 1.1 * float(low.G.sel(day=SHORT))
-    assert float(high.Cx43.sel(day=SHORT)) == pytest.approx(float(low.Cx43.sel(day=SHORT)), rel=1e-3)
-    h2 = {"h_act_cx43": 1.0}
-    low2 = lesion.simulate(lesion.DescendingDrive(tonic=np.array([1.0])), days=SHORT, changes=h2)
-    high2 = lesion.simulate(lesion.DescendingDrive(tonic=np.array([1.5])), days=SHORT, changes=h2)
-    assert float(high2.Cx43.sel(day=SHORT)) <= 0.95 * float(low2.Cx43.sel(day=SHORT))
+def test_tonic_drive_acts_through_activity_and_bdnf():
+    """Tonic corticospinal output (no session): 20 % more tonic drive raises lesion activity S,
+    spinal BDNF and its trophic signal, hence lowers Cx43 (via H1) and raises sprouting G
+    (activity-dependent CST sprouting, Brus-Ramer 2007, Carmel 2010); 20 % less does the
+    opposite. With TrkB blocked, tonic drive moves Cx43 only if hypothesis H2 is on."""
+    runs = {t: lesion.simulate(lesion.DescendingDrive(tonic=np.array([t])), days=SHORT) for t in (0.8, 1.0, 1.2)}
+    at = lambda t, n: float(runs[t][n].sel(day=SHORT))  # noqa: E731
+    for name in ("S", "BDNF", "trophic", "G", "pmTOR"):
+        assert at(0.8, name) < at(1.0, name) < at(1.2, name), name
+    assert at(0.8, "Cx43") > at(1.0, "Cx43") > at(1.2, "Cx43")
+    assert at(1.0, "trophic") == pytest.approx(0.0, abs=1e-9)  # intact tonic level: rest
+    ko = {"knockouts": ("TrkB",)}
+    lo = lesion.simulate(lesion.DescendingDrive(tonic=np.array([1.0])), days=SHORT, **ko)
+    hi = lesion.simulate(lesion.DescendingDrive(tonic=np.array([1.2])), days=SHORT, **ko)
+    assert float(hi.Cx43.sel(day=SHORT)) == pytest.approx(float(lo.Cx43.sel(day=SHORT)), rel=2e-3)
+    h2 = {"changes": {"h_act_cx43": 1.0}, **ko}
+    lo2 = lesion.simulate(lesion.DescendingDrive(tonic=np.array([1.0])), days=SHORT, **h2)
+    hi2 = lesion.simulate(lesion.DescendingDrive(tonic=np.array([1.2])), days=SHORT, **h2)
+    assert float(hi2.Cx43.sel(day=SHORT)) <= 0.98 * float(lo2.Cx43.sel(day=SHORT))
+
+
+def test_tonic_act_equivalence():
+    """tonic_act: a sustained excess of tonic_equivalent releases over a day what one session
+    of dose 1 does (integral of act = tau_act); zero at the intact level."""
+    prm = lesion.ReleaseParams()
+    a = lesion.tonic_act(1.0 + prm.tonic_equivalent, cst=1.0, f_caudal=0.5, tau_act_h=0.5, params=prm)
+    assert 24.0 * a == pytest.approx(0.5, rel=1e-12)
+    assert lesion.tonic_act(1.0, 0.0, 0.5, 0.5) == 0.0
+    assert lesion.tonic_act(1.1, 0.0, 0.5, 0.5) == pytest.approx(0.5 * lesion.tonic_act(1.1, 1.0, 0.5, 0.5))
 
 
 # ---- the volley -> spinal dose conversion --------------------------------------------------------
@@ -266,6 +282,8 @@ def test_bad_input_is_named():
         lesion.simulate(days=2, injury=1.5)
     with pytest.raises(ValueError, match="bdnf_changes may not set 'act'"):
         lesion.simulate(days=2, bdnf_changes={"act": 1.0})
+    with pytest.raises(ValueError, match="bdnf_changes may not set 'act_tonic'"):
+        lesion.simulate(days=2, bdnf_changes={"act_tonic": 1.0})
     with pytest.raises(ValueError, match="descending_drive must be a DescendingDrive"):
         lesion.simulate({"tonic": 1.0}, days=2)
     with pytest.raises(ValueError, match="tonic must be a non-empty 1-D array"):
