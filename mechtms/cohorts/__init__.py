@@ -209,20 +209,31 @@ def _summarise(ds, names, dists, cond, readout, threshold, expected_sign, arm_ma
 ANCHOR_COHORT_N = 60
 
 
+_ANCHOR_COHORTS: dict[str, object] = {}
+
+
 def anchor_value(row, what: str, changes=None) -> float:
-    """The cohort statistic an anchor row of ``data/tbs_variability.csv`` asks for."""
+    """The cohort statistic an anchor row of ``data/tbs_variability.csv`` asks for (one cohort of
+    :data:`ANCHOR_COHORT_N` subjects, seed 0, per protocol, condition and model changes; reused by
+    the rows that share it)."""
     import os
 
     from ..validation.anchors import protocol_changes
 
     preset, _ = protocol_changes(row["protocol"])
     n = 16 if os.environ.get("MECHTMS_FAST") else ANCHOR_COHORT_N
-    ds = cohort(preset, condition=row["condition"], n=n, seed=0, arms={"active": preset}, changes=changes,
-                engine="serial")
+    key = json.dumps([preset, row["condition"], n, changes], sort_keys=True, default=str)
+    ds = _ANCHOR_COHORTS.get(key)
+    if ds is None:
+        ds = _ANCHOR_COHORTS[key] = cohort(preset, condition=row["condition"], n=n, seed=0,
+                                           arms={"active": preset}, changes=changes, engine="serial")
+    active = ds.sel(arm="active")  # type: ignore[attr-defined]
     if what == "responder_fraction":
-        return float(ds.responder_rate.sel(arm="active"))
+        return float(active.responder_rate)
     if what == "mep_change_sd_percent":
-        return float(ds.sd_measured.sel(arm="active"))
+        return float(active.sd_measured)
+    if what == "smd":
+        return float(active.mean_measured / active.sd_measured)
     raise ValueError(f"unknown cohort statistic {what!r}")
 
 
