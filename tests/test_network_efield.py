@@ -91,3 +91,19 @@ def test_protocol_intensity_in_points_to_the_network_conversion():
     with pytest.raises(ValueError, match=r"mechtms.network.field_at_rmt"):
         P.rtms(1, 5, 60.0, intensity_ref="V/m").intensity_in("RMT")
     assert callable(mt.network.field_at_rmt)
+
+
+def test_m1_column_directly_activates_each_type_as_its_threshold_model_says():
+    """The simulation's own draws match the threshold model: 40 single pulses at 80 V/m
+    (biphasic) on a 300-cell column; the measured fraction of each cell type activated at
+    the pulse is within 4 binomial standard errors of its probability."""
+    spec = net.networks.get("m1_column")
+    ds = net.simulate(P.single_pulses(40, 80.0, interval_s=0.3, intensity_ref="V/m"), spec, seed=3,
+                      n_neurons=300, x_rmt=0.7, record=("volley",), baseline_s=0.5, post_s=0.2)
+    sizes = {t.name: int(np.floor(t.fraction * 300)) for t in spec.cell_types}
+    sizes["L23_PC"] += 300 - sum(sizes.values())
+    for t in spec.cell_types:
+        p = ds.attrs[f"p_direct_{t.name}"]
+        se = np.sqrt(p * (1 - p) / (40 * sizes[t.name]))
+        assert abs(ds.attrs[f"direct_measured_{t.name}"] - p) <= 4 * se + 1e-12, t.name
+    assert ds.attrs["n_output_cells"] == sizes["L5_PC"] and ds.attrs["output_population"] == "L5_PC"

@@ -226,6 +226,10 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         "rate_I_hz": float(res.counts[:, 1].sum() / max(ni, 1) / total),
     }
     attrs.update(attrs_volley)
+    if deliv.size:  # measured: fraction of each kind's cells directly activated, mean over pulses
+        sizes = np.bincount(res.built.kind, minlength=len(res.built.kind_names))
+        for k, name in enumerate(res.built.kind_names):
+            attrs[f"direct_measured_{name}"] = float(res.n_direct[:, k].mean() / max(sizes[k], 1))
     quiet = _spontaneous_rate(res.counts[:, 0] / ne / 1e-3, deliv)
     attrs["rate_E_spontaneous_hz"] = quiet
     attrs["runaway"] = int(quiet > RUNAWAY_RATE_HZ)
