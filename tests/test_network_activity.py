@@ -68,8 +68,9 @@ def test_tracked_raster_equals_the_full_raster_of_those_cells():
 def test_pas_volley_reaches_cortex_at_n20_and_is_ordered_with_the_pulse(isi_ms, lag_s, x_rmt):
     """PAS25 (Stefan 2000): the volley (N20 ~20 ms after the nerve stimulus) reaches the
     cortex 5 ms before the pulse; PAS10 (Wolters 2003): 10 ms after it. Cells that receive
-    the volley show a compound depolarisation at its onset more than twice that of cells
-    that do not (measured 5.2 vs 1.6 mV at ISI 25, 2.8 vs 0.7 mV at ISI 10, 110 % RMT)."""
+    the volley show a compound depolarisation at its onset more than 1.5 times that of
+    cells that do not (110 % RMT, seed 1: 5.7 vs 1.9 mV at ISI 25; 4.7 vs 2.6 mV at ISI 10,
+    where the volley adds to the network's response to the pulse 10 ms earlier)."""
     a = synapse_activity(protocols.pas(isi_ms=isi_ms, pairs=10, frequency_hz=2.0, intensity=110),
                          seed=1, n_synapses=120, x_rmt=x_rmt)
     np.testing.assert_allclose(a.afferent_times_s - a.pulse_times_s, lag_s, atol=1e-9)
@@ -81,7 +82,7 @@ def test_pas_volley_reaches_cortex_at_n20_and_is_ordered_with_the_pulse(isi_ms, 
         at_volley = np.isin(np.round(t, 6), np.round(a.afferent_times_s, 6))
         assert at_volley.sum() == a.afferent_times_s.size  # one event per volley and synapse
         (got if a.post_afferent[s] else other).append(v[at_volley].mean())
-    assert np.mean(got) > 2 * np.mean(other), (np.mean(got), np.mean(other))
+    assert np.mean(got) > 1.5 * np.mean(other), (np.mean(got), np.mean(other))
 
 
 def test_afferent_volley_alone_is_subthreshold_for_the_population():
@@ -126,3 +127,24 @@ def test_sham_pas_has_no_volleys_and_a_short_baseline_is_refused(x_rmt):
         afferent.AfferentVolley(latency_ms=-1)
     with pytest.raises(ValueError, match=r"unknown volley field 'latency'.*Did you mean 'latency_ms'"):
         afferent.DEFAULT_VOLLEY.replace(latency=19)
+
+
+def test_axonal_activation_rises_with_intensity_is_flagged_and_releases_onto_targets(x_rmt):
+    """Axons activate at lower thresholds than somata (Aberra et al. 2020; I-waves at the MEP
+    threshold, D-waves far above it: Kaneko et al. 1996): the fraction of sampled presynaptic
+    axons activated per pulse rises with intensity (1 Hz x 10, 60/100/130 % RMT); releases
+    without a somatic spike are flagged and fall one axonal delay after a pulse; and they
+    reach the targets: with axon-only activation switched off (axon_x50_ratio = 1, same
+    field) the postsynaptic compound depolarisation after the pulses is smaller."""
+    acts = [synapse_activity(protocols.rtms(1, 10, i), seed=1, n_synapses=80, x_rmt=x_rmt) for i in (60, 100, 130)]
+    frac = [a.meta["pre_axon_frac_mean"] for a in acts]
+    assert np.all(np.diff(frac) > 0) and frac[-1] > 0.1, frac
+    a = acts[1]
+    delay = a.meta["axonal_delay_ms"] * 1e-3
+    ax_t = a.pre_times_s[a.pre_axonal]
+    assert ax_t.size > 0 and np.all(np.isclose(ax_t[:, None] - delay, a.pulse_times_s[None, :], atol=1e-9).any(1))
+    assert np.all(np.diff(a.pre_ptr) >= 0) and all(np.all(np.diff(a.pre(s)) >= 0) for s in range(a.n_synapses))
+    no_axon = synapse_activity(protocols.rtms(1, 10, 100), nets.CORTEX.replace(axon_x50_ratio=1.0), seed=1,
+                               n_synapses=80, x_rmt=x_rmt)
+    assert no_axon.pre_axonal.sum() == 0 and no_axon.meta["pre_axon_frac_mean"] < a.meta["pre_axon_frac_mean"]
+    assert np.median(a.depol_mV) > np.median(no_axon.depol_mV)

@@ -225,9 +225,12 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps, slo
         Thalamic current for each redraw in this chunk (draw r applies from step
         ``step0 + r*noise_every`` on; ``step0`` must be a multiple of ``noise_every``).
     stim : tuple ``(pulse_step (P,) int64, rec_ptr (P+1,) int64, rec_idx (R,) int32,
-        aff_step (A,) int64, aff_ptr (A+1,) int64, aff_idx (Q,) int32, aff_w (Q,) float64)``
+        aff_step (A,) int64, aff_ptr (A+1,) int64, aff_idx (Q,) int32, aff_w (Q,) float64,
+        ax_ptr (P+1,) int64, ax_idx (X,) int32)``
         Absolute step of every delivered pulse of the run (sorted) and, in CSR form,
-        the neurons each directly activates; then the afferent input (PAS volleys):
+        the neurons each directly activates (``rec``: the soma fires) and the neurons
+        whose axon arbor alone it activates (``ax``: release at all outgoing synapses,
+        no somatic spike); then the afferent input (PAS volleys):
         at step ``aff_step[k]`` (sorted, unique) neuron ``aff_idx[q]`` receives the
         excitatory current jump ``aff_w[q]`` for ``q`` in ``aff_ptr[k]:aff_ptr[k+1]``.
     drive : tuple ``(win_step (W,) int64, win_end (W,) int64, track (M,) int32,
@@ -262,7 +265,7 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps, slo
     ext = p.ext == 1
     a, b, c, d = neuron
     indptr, indices, weights, delays = conn
-    pulse_step, rec_ptr, rec_idx, aff_step, aff_ptr, aff_idx, aff_w = stim
+    pulse_step, rec_ptr, rec_idx, aff_step, aff_ptr, aff_idx, aff_w, ax_ptr, ax_idx = stim
     win_step, win_end, track, track_pos, base, fired, epsp, direct = drive
     spk_step, spk_idx, counts, lfp = out
     n = v.shape[0]
@@ -315,6 +318,18 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps, slo
                 else:
                     v[j] = p.v_peak
                     flag[j] = 1
+            # axon arbors activated below the somatic threshold: release, no somatic spike
+            for q in range(ax_ptr[kp], ax_ptr[kp + 1]):
+                j = ax_idx[q]
+                if in_win and track_pos[j] >= 0:
+                    direct[kw, track_pos[j]] = 1
+                if ext:
+                    scale = res[j]
+                    res[j] -= use[j] * res[j]
+                    buf = buf_e if j < n_exc else (buf_i if j < p.n_slow_start else buf_b)
+                    _deliver_scaled(j, scale, slot, n_slots, p.uniform_delay, indptr, indices, weights, delays, buf)
+                else:
+                    _deliver(j, slot, n_slots, p.uniform_delay, indptr, indices, weights, delays, buf_e, buf_i, n_exc)
             kp += 1
         # --- spikes: detect (in index order), record, reset, deliver -----------------
         bin_ = s // p.rec_every

@@ -72,6 +72,18 @@ class IzhNetwork:
         I. Lower I thresholds (basket cells, Aberra et al. 2020; x50_i = 0.7 tried) make
         direct inhibition veto the response until ~50 % of E cells are activated
         directly, at odds with the small fraction activated at threshold.
+    axon_x50_ratio : float
+        Axonal activation: each pulse activates an excitatory cell's axon arbor at
+        ``axon_x50_ratio`` × its somatic median threshold (same spread, same draw, so a
+        cell whose soma fires also has its axon activated). ASSUMED 0.6: I-waves
+        (trans-synaptic, from activated intracortical axons) appear at the MEP threshold,
+        while the D-wave (the corticospinal axon activated near the soma) needs much
+        stronger pulses (Kaneko et al. 1996, J Neurol Sci 139:131: ~80 % MSO; Di Lazzaro et
+        al. 1998, J Physiol 508:625); axon terminals have the lowest thresholds (Aberra et
+        al. 2020). An arbor releases at all its synapses (all-or-none; a partial arbor is
+        the alternative not modelled) and the soma does not fire (antidromic invasion
+        fails; the alternative is the full-cell firing of ``activation="soma"``).
+        1.0 switches axon-only activation off.
     cap_v : bool
         Cap v at 30 mV before the u update. The 2003 listing does not (a spiking cell's
         v reaches ~10³ mV there, so u jumps more and adaptation is stronger): as
@@ -100,6 +112,7 @@ class IzhNetwork:
     sigma_i: float = 0.5
     pmax_e: float = 1.0
     pmax_i: float = 1.0
+    axon_x50_ratio: float = 0.6
     cap_v: bool = False
     source: str = ""
 

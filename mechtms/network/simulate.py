@@ -162,8 +162,10 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
     if protocol is not None:
         dose = stimulation.pulse_field(protocol, spec, n_neurons=n, dt_ms=dt, x_rmt=x_rmt, need=deliv.size > 0)
         intensity, x_rmt = dose["intensity_rmt"], dose["x_rmt"]
+    p_axon = np.zeros_like(p_direct)
     if deliv.size:
         p_direct[:] = stimulation.direct_probability(dose["x"], spec)
+        p_axon[:] = stimulation.axonal_probability(dose["x"], spec)
     pulse_steps = np.round(deliv * 1000.0 * steps_per_ms).astype(np.int64)
     onsets_s = volley.latency_ms * 1e-3 + nerve
     onsets_s = onsets_s[(onsets_s >= 0) & (onsets_s * 1000.0 < total * 1000.0)]
@@ -177,7 +179,7 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         win_steps = np.round(sched * 1000.0 * steps_per_ms).astype(np.int64)
 
     res = _engine.run(spec, n_neurons=n, dt_ms=dt, n_steps=n_steps, seed=seed, weight_scale_ee=w,
-                      pulse_steps=pulse_steps, p_direct=p_direct, win_steps=win_steps,
+                      pulse_steps=pulse_steps, p_direct=p_direct, p_axon=p_axon, win_steps=win_steps,
                       win_len=win_len, n_sample_syn=n_sample_syn if want_drive else 0,
                       record_raster="raster" in record, record_lfp="lfp" in record,
                       axonal=activation == "axon",
@@ -227,7 +229,7 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
     }
     attrs.update(attrs_volley)
     if deliv.size:  # measured: fraction of each kind's cells directly activated, mean over pulses
-        sizes = np.bincount(res.built.kind, minlength=len(res.built.kind_names))
+        sizes = np.bincount(np.asarray(res.built.kind), minlength=len(res.built.kind_names))
         for k, name in enumerate(res.built.kind_names):
             attrs[f"direct_measured_{name}"] = float(res.n_direct[:, k].mean() / max(sizes[k], 1))
     quiet = _spontaneous_rate(res.counts[:, 0] / ne / 1e-3, deliv)
