@@ -148,3 +148,31 @@ def test_axonal_activation_rises_with_intensity_is_flagged_and_releases_onto_tar
                                n_synapses=80, x_rmt=x_rmt)
     assert no_axon.pre_axonal.sum() == 0 and no_axon.meta["pre_axon_frac_mean"] < a.meta["pre_axon_frac_mean"]
     assert np.median(a.depol_mV) > np.median(no_axon.depol_mV)
+
+
+def test_prebuilt_network_gives_the_same_run_and_masks_restrict_stimulation_and_readout(x_rmt):
+    """Engine features for multi-region networks and fast MEP probes: a prebuilt instance
+    (build_instance) gives bit-identical results to building from the seed; a stimulation
+    mask lets only its cells be activated (none outside it), and with an all-True mask
+    nothing changes; an output mask sets the cells the "volley" record counts."""
+    p = protocols.rtms(5, 10, 120)
+    kw = dict(seed=3, x_rmt=x_rmt, record=("raster", "volley"), n_neurons=300, baseline_s=0.5, post_s=0.3)
+    a = mt.network.simulate(p, "cortex", **kw)
+    built = mt.network.build_instance("cortex", n_neurons=300, seed=3)
+    b = mt.network.simulate(p, "cortex", built=built, **{k: v for k, v in kw.items() if k != "n_neurons"})
+    np.testing.assert_array_equal(a["spike_neuron"], b["spike_neuron"])
+    np.testing.assert_array_equal(a["volley"], b["volley"])
+    full = mt.network.simulate(p, "cortex", stim_mask=np.ones(300, bool), **kw)
+    np.testing.assert_array_equal(a["spike_neuron"], full["spike_neuron"])
+    half = np.arange(300) < 150
+    r = _engine.run(nets.CORTEX, n_neurons=300, dt_ms=0.1, n_steps=3000, seed=3, pulse_steps=[1000, 2000],
+                    p_direct=np.full((2, 2), 0.3), p_axon=np.full((2, 2), 0.6), stim_mask=half)
+    assert np.all(r.rec_idx < 150) and np.all(r.ax_idx < 150) and r.rec_idx.size > 20
+    out = mt.network.simulate(p, "cortex", output_mask=np.arange(300) < 40, **kw)
+    assert out.attrs["n_output_cells"] == 40 and out.attrs["output_population"] == "output_mask"
+    who = out["spike_neuron"].values
+    assert out["volley"].sum() == np.count_nonzero(who < 40)
+    with pytest.raises(ValueError, match=r"weight_scale_ee=1.1 differs from the prebuilt network's 1"):
+        mt.network.simulate(p, "cortex", built=built, weight_scale_ee=1.1, x_rmt=x_rmt)
+    with pytest.raises(ValueError, match=r"stim_mask must have shape \(300,\)"):
+        mt.network.simulate(p, "cortex", built=built, stim_mask=np.ones(10, bool), x_rmt=x_rmt)

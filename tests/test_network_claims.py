@@ -36,40 +36,25 @@ def claims():
     return scan, net.finer_claims(scan, "post", "change")
 
 
-def test_beta_falls_with_intensity_after_the_train(claims):
-    """Beta desynchronises dose-dependently: every pattern's slope on intensity is negative
-    and the intensity main effect (mean over patterns) falls by more than 0.05 log10 units
-    from 60 to 140 % RMT; in the full run it falls at every step (measured: -0.14 log10
-    per 100 % RMT, R² 0.99)."""
+@pytest.mark.parametrize("band", ["alpha", "beta"])
+def test_alpha_and_beta_fall_with_intensity_after_the_train(claims, band):
+    """Alpha and beta desynchronise dose-dependently after the train: the intensity main
+    effect (mean over patterns and seeds) is below baseline, falls by more than 0.05 log10
+    units from 60 to 140 % RMT, and falls with intensity up to seed noise (Spearman rank
+    correlation with intensity <= -0.9 in the full run, i.e. at most one adjacent
+    inversion; <= -0.7 with the shorter MECHTMS_FAST runs). Per pattern the fall is not
+    robust: 4-6 of the 6 patterns have a negative slope depending on seeds and baseline
+    length (alpha after 1 Hz trains stays near baseline: the column recovers within the
+    second between pulses). Mechanism: L5 pyramidal cells (lowest thresholds) build up their
+    slow afterhyperpolarisation during the train, which silences the L5 → GABA_B loop that
+    paces the resting alpha rhythm for about a second (knock-out test below)."""
+    from scipy.stats import spearmanr
+
     scan, fc = claims
-    c = fc.sel(band="beta")
-    assert float(c["patterns_down"]) == 1.0
-    main = scan["beta_change"].sel(window="post").mean("pattern").values
-    assert main[0] - main[-1] > 0.05, main
-    if not FAST:
-        assert bool(c["monotone_down"]), main
-
-
-def test_alpha_falls_with_intensity_after_the_train_on_average(claims):
-    """Alpha desynchronises after the train, more at higher intensity on average: the main
-    effect lies below baseline at every intensity and falls from 60 to 140 % RMT (measured
-    -0.16 → -0.26 log10; slope -0.11 per 100 % RMT). Mechanism: L5 pyramidal cells (lowest
-    thresholds) build up their slow afterhyperpolarisation during the train, which silences
-    the L5 → GABA_B loop that paces the resting alpha rhythm for about a second (knock-out
-    test below)."""
-    scan, fc = claims
-    main = scan["alpha_change"].sel(window="post").mean("pattern").values
-    assert np.all(main < 0) and main[0] - main[-1] > 0.05 and float(fc.sel(band="alpha")["slope"]) < 0, main
-
-
-@pytest.mark.xfail(strict=True, reason="not reproduced in every pattern: after 1 Hz trains alpha stays near "
-                                       "baseline (the column recovers within the 1 s between pulses) and after "
-                                       "10 Hz trains it is not monotone in intensity (4/6 patterns fall; main "
-                                       "effect R² 0.54)")
-def test_alpha_falls_monotonically_in_every_pattern(claims):
-    _, fc = claims
-    c = fc.sel(band="alpha")
-    assert float(c["patterns_down"]) == 1.0 and bool(c["monotone_down"])
+    main = scan[f"{band}_change"].sel(window="post").mean("pattern").values
+    rho = spearmanr(INTENSITIES, main).statistic
+    assert np.all(main < 0) and main[0] - main[-1] > 0.05 and float(fc.sel(band=band)["slope"]) < 0, main
+    assert rho <= (-0.7 if FAST else -0.9), (rho, main)
 
 
 @pytest.mark.xfail(strict=True, reason="not reproduced: after the train gamma falls slightly with intensity "

@@ -45,8 +45,6 @@ class IzhParams(NamedTuple):
     decay_br, decay_bd : per-step propagators of the GABA_B rise and decay.
     decay_w : per-step propagator of the slow adaptation current.
     decay_rec : per-step propagator of the recovery of synaptic resources (depression).
-    out_start, out_end : neurons ``out_start..out_end-1`` are the output (corticospinal)
-        population, counted in the third column of ``counts``.
     """
 
     dt_ms: float
@@ -69,8 +67,6 @@ class IzhParams(NamedTuple):
     decay_bd: float = 0.0
     decay_w: float = 0.0
     decay_rec: float = 0.0
-    out_start: int = 0
-    out_end: int = 0
 
 
 @njit(cache=True)
@@ -243,10 +239,10 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps, slo
         peak rise of ``trace`` above its value at the window start (``base``, kept
         across chunks) and whether the pulse activated it directly.
     out : tuple ``(spk_step (C,) int64, spk_idx (C,) int32, counts (n_bins, 3) int32,
-        lfp (n_bins, 2) float64)``
+        lfp (n_bins, 2) float64, out_flag (N,) uint8)``
         Spike raster buffers of capacity C (``C = 0`` records none; with
         ``p.raster_tracked`` only tracked neurons are recorded); per bin of
-        ``p.rec_every`` steps the E, I and output-population spike counts and the mean over E cells of the
+        ``p.rec_every`` steps the E, I and output-population (``out_flag``) spike counts and the mean over E cells of the
         excitatory and inhibitory synaptic currents (for the LFP proxy).
 
     slow : tuple ``(i_b (N,), x_b (N,), buf_b (D, N), w_ad (N,), d_ad (N,), res (N,),
@@ -267,7 +263,7 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps, slo
     indptr, indices, weights, delays = conn
     pulse_step, rec_ptr, rec_idx, aff_step, aff_ptr, aff_idx, aff_w, ax_ptr, ax_idx = stim
     win_step, win_end, track, track_pos, base, fired, epsp, direct = drive
-    spk_step, spk_idx, counts, lfp = out
+    spk_step, spk_idx, counts, lfp, out_flag = out
     n = v.shape[0]
     n_slots = buf_e.shape[0]
     n_exc = p.n_exc
@@ -344,7 +340,7 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps, slo
                     counts[bin_, 0] += 1
                 else:
                     counts[bin_, 1] += 1
-                if p.out_start <= j < p.out_end:
+                if out_flag[j]:
                     counts[bin_, 2] += 1
                 if cap > 0 and (not tracked_only or track_pos[j] >= 0):
                     if n_spk < cap:

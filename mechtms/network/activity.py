@@ -241,7 +241,8 @@ def pre_fire_fraction(pre_cells: np.ndarray, spk_idx: np.ndarray, spike_t: np.nd
 def synapse_activity(protocol, network: str = "cortex", *, seed: int = 0, n_synapses: int = 100,
                      weight_scale_ee: float = 1.0, baseline_s: float = 1.0, post_s: float = 0.5,
                      n_neurons: int | None = None, dt_ms: float | None = None, x_rmt: float | None = None,
-                     window_ms: float = 15.0, afferent=None, max_pulses: int | None = None) -> SynapseActivity:
+                     window_ms: float = 15.0, afferent=None, max_pulses: int | None = None, built=None,
+                     stim_mask=None) -> SynapseActivity:
     """Run the network over a whole session and return what ``n_synapses`` sampled E→E synapses saw.
 
     Parameters
@@ -270,6 +271,9 @@ def synapse_activity(protocol, network: str = "cortex", *, seed: int = 0, n_syna
     max_pulses : int, optional
         Simulate only the first ``max_pulses`` pulses (and their afferent volleys); the
         record ends ``post_s`` after the last of them.
+    built, stim_mask
+        A prebuilt network instance and the cells a pulse can activate, as in
+        :func:`mechtms.network.simulate`.
 
     Returns
     -------
@@ -288,7 +292,7 @@ def synapse_activity(protocol, network: str = "cortex", *, seed: int = 0, n_syna
 
     if protocol is None:
         raise ValueError("synapse_activity needs a protocol (use protocols.sham(p) for spontaneous activity)")
-    spec, n, dt, seed, w = _check_common(network, n_neurons, dt_ms, seed, weight_scale_ee)
+    spec, n, dt, seed, w = _check_common(network, n_neurons, dt_ms, seed, weight_scale_ee, built)
     n_synapses = _checks.whole_number("n_synapses", n_synapses, low=1, high=2000)
     baseline_s = _checks.finite_number("baseline_s", baseline_s, low=0.0)
     post_s = _checks.finite_number("post_s", post_s, low=0.0)
@@ -331,6 +335,7 @@ def synapse_activity(protocol, network: str = "cortex", *, seed: int = 0, n_syna
     res = _engine.run(spec, n_neurons=n, dt_ms=dt, n_steps=n_steps, seed=seed, weight_scale_ee=w,
                       pulse_steps=pulse_steps, p_direct=p_direct, p_axon=p_axon, win_steps=win_steps, win_len=win_len,
                       n_sample_syn=n_synapses, record_raster=True, raster_tracked_only=True, record_lfp=False,
+                      built=built, stim_mask=stim_mask,
                       afferent_onsets_ms=onsets_s * 1000.0, volley=volley)
     built = res.built
     delay_s = float(built.delays[0]) * dt * 1e-3 if built.delays.size else 0.0

@@ -180,6 +180,7 @@ class Built:
     kind_names: tuple = ("E", "I")
     output_range: tuple = (0, 0)    # the output (corticospinal) cells are output_range[0]..[1]-1
     output_name: str = "all excitatory cells"
+    weight_scale_ee: float = 1.0    # the E->E factor applied when the instance was built
 
     def __post_init__(self) -> None:
         if self.kind is None:
@@ -275,4 +276,20 @@ def build(spec: IzhNetwork, n_neurons: int, dt_ms: float, rng: np.random.Generat
                  indices=post.astype(np.int32), weights=weights.astype(np.float64),
                  delays=np.full(pre.shape[0], delay_steps, dtype=np.int32), dt_ms=dt_ms,
                  decay_e=decay_e, decay_i=decay_i, noise_sd=noise_sd, scale_e=scale_e,
-                 afferent_candidates=np.arange(ne, dtype=np.int32))
+                 afferent_candidates=np.arange(ne, dtype=np.int32), weight_scale_ee=float(weight_scale_ee))
+
+
+def build_instance(network="cortex", *, n_neurons: int | None = None, dt_ms: float | None = None, seed: int = 0,
+                   weight_scale_ee: float = 1.0) -> Built:
+    """The network instance that ``simulate(..., seed=seed)`` would build, to reuse across runs.
+
+    Pass it as ``simulate(..., built=...)`` or ``synapse_activity(..., built=...)``: the
+    results are the same as without it (the instance is drawn from the seed's network
+    stream), minus the build time (~0.17 s for 1,000 ``cortex`` neurons). Validated like
+    :func:`mechtms.network.simulate`.
+    """
+    from ._engine import streams
+    from .simulate import _check_common
+
+    spec, n, dt, seed, w = _check_common(network, n_neurons, dt_ms, seed, weight_scale_ee)
+    return build(spec, n, dt, streams(seed)[0], w)
