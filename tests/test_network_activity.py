@@ -176,3 +176,16 @@ def test_prebuilt_network_gives_the_same_run_and_masks_restrict_stimulation_and_
         mt.network.simulate(p, "cortex", built=built, weight_scale_ee=1.1, x_rmt=x_rmt)
     with pytest.raises(ValueError, match=r"stim_mask must have shape \(300,\)"):
         mt.network.simulate(p, "cortex", built=built, stim_mask=np.ones(10, bool), x_rmt=x_rmt)
+
+
+def test_m1_column_sample_covers_the_four_pyramidal_pathways_in_proportion():
+    """synapse_activity on m1_column samples E->E synapses uniformly: the pathway shares
+    follow the in-degree composition (45 % L2/3 and 35 % L5 inputs onto 450 L2/3 and 350 L5
+    cells: L2/3->L2/3 31.6 %, L2/3->L5 and L5->L2/3 24.6 % each, L5->L5 19.1 %), within 4
+    binomial standard errors on 400 synapses."""
+    a = synapse_activity(protocols.rtms(1, 2, 100), "m1_column", n_synapses=400, seed=2, x_rmt=0.4)
+    expected = {"L23_PC->L23_PC": 0.316, "L23_PC->L5_PC": 0.246, "L5_PC->L23_PC": 0.246, "L5_PC->L5_PC": 0.191}
+    assert sum(a.meta["pathways"].values()) == 400 and set(a.meta["pathways"]) == set(expected)
+    for k, q in expected.items():
+        assert abs(a.meta["pathways"][k] / 400 - q) <= 4 * np.sqrt(q * (1 - q) / 400), (k, a.meta["pathways"])
+    assert a.meta["pre_type"].shape == (400,) and set(a.meta["post_type"]) <= {"L23_PC", "L5_PC"}

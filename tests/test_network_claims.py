@@ -54,7 +54,7 @@ def test_alpha_and_beta_fall_with_intensity_after_the_train(claims, band):
     main = scan[f"{band}_change"].sel(window="post").mean("pattern").values
     rho = spearmanr(INTENSITIES, main).statistic
     assert np.all(main < 0) and main[0] - main[-1] > 0.05 and float(fc.sel(band=band)["slope"]) < 0, main
-    assert rho <= (-0.7 if FAST else -0.9), (rho, main)
+    assert rho <= (-0.7 if FAST else -0.9) + 1e-9, (rho, main)
 
 
 @pytest.mark.xfail(strict=True, reason="not reproduced: after the train gamma falls slightly with intensity "

@@ -136,34 +136,47 @@ def _step_neuron(j, n_sub, cap, v_peak, dt, decay_e, decay_i, h, v, u, i_e, i_i,
 
 
 @njit(cache=True)
-def _update_slow(n, p, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag, i_b, x_b, row_b, w_ad, res):
+def _update_slow(n, p, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag, i_b, x_b, row_b, w_ad, res, syn):
     """:func:`_update` with the slow processes: GABA_B current (rise ``x_b`` → current
     ``i_b``), slow adaptation ``w_ad`` subtracted from the input, and the recovery of the
-    synaptic resources ``res`` towards 1."""
-    h = p.dt_ms / p.n_sub
+    synaptic resources ``res`` towards 1. Two loops over few arrays each (so that the
+    compiler vectorises them); ``syn`` (N,) is scratch for the summed synaptic current."""
+    dbd = p.decay_bd
     for j in range(n):
         ie_j = i_e[j] * p.decay_e + row_e[j]
         ii_j = i_i[j] * p.decay_i + row_i[j]
         xb_j = x_b[j] * p.decay_br + row_b[j]
-        ib_j = i_b[j] * p.decay_bd + (1.0 - p.decay_bd) * xb_j
-        w_j = w_ad[j] * p.decay_w
+        ib_j = i_b[j] * dbd + (1.0 - dbd) * xb_j
         i_e[j] = ie_j
         i_i[j] = ii_j
         x_b[j] = xb_j
         i_b[j] = ib_j
-        w_ad[j] = w_j
         row_e[j] = 0.0
         row_i[j] = 0.0
         row_b[j] = 0.0
-        cur = ie_j + ii_j + ib_j + i_noise[j] - w_j
-        uj = u[j]
-        vj = v[j]
-        for _ in range(p.n_sub):
-            vj += h * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + cur)
-        v[j] = vj
-        u[j] = uj + p.dt_ms * a[j] * (b[j] * vj - uj)
-        flag[j] = vj >= p.v_peak
+        syn[j] = ie_j + ii_j + ib_j
+    for j in range(n):
+        w_ad[j] = w_ad[j] * p.decay_w
         res[j] = 1.0 - (1.0 - res[j]) * p.decay_rec
+    if p.n_sub == 1:
+        for j in range(n):
+            _step_v_slow(j, 1, p, v, u, syn, i_noise, w_ad, a, b, flag)
+    else:
+        for j in range(n):
+            _step_v_slow(j, p.n_sub, p, v, u, syn, i_noise, w_ad, a, b, flag)
+
+
+@njit(cache=True, inline="always")
+def _step_v_slow(j, n_sub, p, v, u, syn, i_noise, w_ad, a, b, flag):
+    h = p.dt_ms / n_sub
+    cur = syn[j] + i_noise[j] - w_ad[j]
+    uj = u[j]
+    vj = v[j]
+    for _ in range(n_sub):
+        vj += h * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + cur)
+    v[j] = vj
+    u[j] = uj + p.dt_ms * a[j] * (b[j] * vj - uj)
+    flag[j] = vj >= p.v_peak
 
 
 @njit(cache=True)
@@ -283,6 +296,7 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps, slo
     while kw < n_win and win_end[kw] <= step0:
         kw += 1
     tracked_only = p.raster_tracked == 1
+    syn = np.zeros(n if ext else 0)
     # spike flags, read 8 at a time: neurons with v >= v_peak (set by the update loop)
     n_words = (n + 7) // 8
     flag = np.zeros(n_words * 8, dtype=np.uint8)
@@ -371,7 +385,7 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps, slo
         row_e = buf_e[slot]
         row_i = buf_i[slot]
         if ext:
-            _update_slow(n, p, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag, i_b, x_b, buf_b[slot], w_ad, res)
+            _update_slow(n, p, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag, i_b, x_b, buf_b[slot], w_ad, res, syn)
         else:
             _update(n, p.n_sub, p.cap_v == 1, p.v_peak, p.dt_ms, p.decay_e, p.decay_i, v, u, i_e, i_i,
                     row_e, row_i, i_noise, a, b, flag)

@@ -75,7 +75,8 @@ class SynapseActivity:
         ``pre_fire_window_ms`` of each pulse; its mean ``pre_fire_frac_mean``),
         ``pre_axon_frac`` ((P,) fraction of the sampled presynaptic cells whose axon the
         pulse activated, with or without a somatic spike; mean ``pre_axon_frac_mean``) and
-        ``pre_axon_only_frac`` (without a somatic spike).
+        ``pre_axon_only_frac`` (without a somatic spike); ``pre_type``/``post_type`` ((S,)
+        cell type of each synapse's cells) and ``pathways`` (counts per pre->post type).
     pre_afferent, post_afferent : (S,) bool
         Whether the synapse's presynaptic / postsynaptic cell receives the afferent
         volleys (all False without PAS).
@@ -389,7 +390,13 @@ def synapse_activity(protocol, network: str = "cortex", *, seed: int = 0, n_syna
         "afferent_volley": json.dumps(dataclasses.asdict(volley), sort_keys=True),
         "n_afferent_cells": int(res.afferent_cells.size),
         "n_pulses_simulated": int(deliv.size), "n_pulses_session": int(protocol.n_delivered),
+        # cell type of each sampled synapse's pre and post cell ("E" in networks without layers)
+        "pre_type": np.asarray(built.kind_names)[np.asarray(built.kind)[pre_cells]],
+        "post_type": np.asarray(built.kind_names)[np.asarray(built.kind)[post_cells]],
     }
+    pathways, counts = np.unique(np.char.add(np.char.add(meta["pre_type"].astype(str), "->"),
+                                             meta["post_type"].astype(str)), return_counts=True)
+    meta["pathways"] = dict(zip(pathways.tolist(), counts.astype(int).tolist(), strict=True))
     return SynapseActivity(pre_ptr, pre_t, post_ptr, post_t, d_ptr, d_times, d_peaks, weight_mV,
                            pulses, onsets_s - baseline_s, -baseline_s, total - baseline_s, meta,
                            pre_afferent=np.isin(pre_cells, res.afferent_cells),
