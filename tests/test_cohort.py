@@ -111,3 +111,10 @@ def test_cli_cohort(capsys):
     assert exc.value.code == 0
     out = capsys.readouterr().out
     assert "CI: Wilson score interval, 95 %" in out and "active" in out and "sham" in out
+
+
+def test_calibration_table_columns():
+    t = cohorts.calibration_table("K_fast", (0.5,), presets=("ctbs_600",), n=2, seed=0)
+    assert list(t.columns) == ["K_fast", "preset", "responder_rate", "ci_low", "ci_high", "sd_measured",
+                               "mean_measured"]
+    assert len(t) == 1 and 0.0 <= t.responder_rate.iloc[0] <= 1.0

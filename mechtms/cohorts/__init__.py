@@ -30,7 +30,7 @@ from ._variability import (
     variability,
 )
 
-__all__ = ["cohort", "wilson", "Dist", "DEFAULT", "variability", "draw_subject", "measurement_sd",
+__all__ = ["cohort", "calibration_table", "wilson", "Dist", "DEFAULT", "variability", "draw_subject", "measurement_sd",
            "anchor_value", "MEP_TRIALS", "MEP_TRIAL_CV_1MV"]
 
 #: Read-out of each condition's cohort (what responders are judged on).
@@ -209,18 +209,55 @@ def _summarise(ds, names, dists, cond, readout, threshold, expected_sign, arm_ma
 ANCHOR_COHORT_N = 60
 
 
+_ANCHOR_COHORTS: dict[str, object] = {}
+
+
 def anchor_value(row, what: str, changes=None) -> float:
-    """The cohort statistic an anchor row of ``data/tbs_variability.csv`` asks for."""
+    """The cohort statistic an anchor row of ``data/tbs_variability.csv`` asks for (one cohort of
+    :data:`ANCHOR_COHORT_N` subjects, seed 0, per protocol, condition and model changes; reused by
+    the rows that share it)."""
     import os
 
     from ..validation.anchors import protocol_changes
 
     preset, _ = protocol_changes(row["protocol"])
     n = 16 if os.environ.get("MECHTMS_FAST") else ANCHOR_COHORT_N
-    ds = cohort(preset, condition=row["condition"], n=n, seed=0, arms={"active": preset}, changes=changes,
-                engine="serial")
+    key = json.dumps([preset, row["condition"], n, changes], sort_keys=True, default=str)
+    ds = _ANCHOR_COHORTS.get(key)
+    if ds is None:
+        ds = _ANCHOR_COHORTS[key] = cohort(preset, condition=row["condition"], n=n, seed=0,
+                                           arms={"active": preset}, changes=changes, engine="serial")
+    active = ds.sel(arm="active")  # type: ignore[attr-defined]
     if what == "responder_fraction":
-        return float(ds.responder_rate.sel(arm="active"))
+        return float(active.responder_rate)
     if what == "mep_change_sd_percent":
-        return float(ds.sd_measured.sel(arm="active"))
+        return float(active.sd_measured)
+    if what == "smd":
+        return float(active.mean_measured / active.sd_measured)
     raise ValueError(f"unknown cohort statistic {what!r}")
+
+
+def calibration_table(entry: str = "K_fast", spreads=(0.6, 1.0, 1.6, 2.5), presets=("itbs_600", "ctbs_600"),
+                      n: int = 60, seed: int = 0, engine: str = "serial", workers: int | None = None):
+    """Responder fraction and between-subject SD of the measured change for a grid of spreads of one
+    variability entry: how the cohort calibration of ``docs/fitting.md`` is made (and redone when a
+    model changes).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (spread, preset): ``responder_rate``, ``ci_low``, ``ci_high`` (Wilson 95 %),
+        ``sd_measured`` and ``mean_measured`` of the active arm.
+    """
+    import pandas as pd
+
+    rows = []
+    for spread in spreads:
+        dists = variability(None, **{entry: spread})
+        for p in presets:
+            ds = cohort(p, n=n, seed=seed, arms={"active": p}, variability=dists, engine=engine, workers=workers)
+            r = ds.sel(arm="active")
+            rows.append({entry: spread, "preset": p, "responder_rate": float(r.responder_rate),
+                         "ci_low": float(r.responder_ci_low), "ci_high": float(r.responder_ci_high),
+                         "sd_measured": float(r.sd_measured), "mean_measured": float(r.mean_measured)})
+    return pd.DataFrame(rows)
