@@ -136,24 +136,48 @@ def test_median_patient_course():
 
 
 # ---- the DLPFC-like network ---------------------------------------------------------------
-def test_dlpfc_network_differs_only_in_recurrent_weights():
+def test_dlpfc_network_differs_only_in_recurrent_l23_excitation():
+    m1 = network.networks.get(cc.M1_NETWORK)
     spec = cc.dlpfc_network()
     assert spec.name == "dlpfc"
-    assert spec.w_e == pytest.approx(network.CORTEX.w_e * cc.DLPFC_RECURRENT_GAIN)
-    assert spec.w_i == pytest.approx(network.CORTEX.w_i * cc.DLPFC_RECURRENT_GAIN)
-    same = [f for f in ("k_in", "dt_ms", "tau_e_ms", "tau_i_ms", "x50_e", "x50_i", "noise_e")
-            if getattr(spec, f) == getattr(network.CORTEX, f)]
-    assert len(same) == 7
-    with pytest.raises(ValueError, match="recurrent_gain must be <= 2"):
+    gains = {(a, b): g for a, b, g in spec.pathway_gain}
+    m1_gains = {(a, b): g for a, b, g in m1.pathway_gain}
+    assert gains.pop(cc.RECURRENT_PATHWAY) == pytest.approx(m1_gains.pop(cc.RECURRENT_PATHWAY, 1.0) * cc.DLPFC_RECURRENT_GAIN)
+    assert gains == m1_gains
+    assert spec.replace(name=m1.name, pathway_gain=m1.pathway_gain, source=m1.source) == m1
+    with pytest.raises(ValueError, match="recurrent_gain must be <= 3"):
         cc.dlpfc_network(5.0)
+    with pytest.raises(ValueError, match="base must be a layered network"):
+        cc.dlpfc_network(base="cortex")
 
 
 def test_dlpfc_network_rests_in_the_asynchronous_state():
-    """The DLPFC-like network keeps the cortex network's resting regime (5-15 Hz, no runaway) at
-    its baseline weights and with E->E weights 3 % up (the chain's operating range)."""
+    """The DLPFC-like column keeps M1's resting regime (2-10 Hz, no runaway) at baseline weights
+    and with E->E weights 25 % up (beyond the chain's range), and its recurrent excitation shows:
+    it fires more than M1 at rest."""
     spec = cc.dlpfc_network()
-    for scale in (1.0, 1.03):
-        ds = network.simulate(None, network=spec, duration_s=3.0, seed=0, record=("rates",), weight_scale_ee=scale)
-        rate = float(ds.rate_E.values[1000:].mean())
-        assert 5.0 <= rate <= 15.0, scale
-        assert not ds.attrs.get("runaway")
+    rates = {}
+    for name, net, scale in (("m1", cc.M1_NETWORK, 1.0), ("dlpfc", spec, 1.0), ("dlpfc+", spec, 1.25)):
+        ds = network.simulate(None, network=net, duration_s=2.0, seed=0, record=("rates",), weight_scale_ee=scale)
+        rates[name] = float(ds.rate_E.values[500:].mean())
+        assert not ds.attrs.get("runaway"), name
+    assert 2.0 <= rates["dlpfc"] <= 10.0 and 2.0 <= rates["dlpfc+"] <= 10.0
+    assert rates["dlpfc"] > rates["m1"]
+
+
+def test_dlpfc_is_dosed_from_the_m1_threshold(monkeypatch):
+    """The DLPFC's 100 % MT field is field_ratio x the M1 column's calibrated RMT field (never a
+    DLPFC calibration)."""
+    import mechtms.network as net
+
+    seen = {}
+
+    def fake_calibrate(network="cortex", **kw):
+        seen["network"] = network
+        return 0.7
+
+    monkeypatch.setattr(net, "calibrate_rmt", fake_calibrate)
+    assert cc.dlpfc_x_rmt() == pytest.approx(0.7 * cc.DLPFC_FIELD_RATIO)
+    assert seen["network"] == cc.M1_NETWORK
+    with pytest.raises(ValueError, match="field_ratio must be >= 0.1"):
+        cc.dlpfc_x_rmt(0.0)
