@@ -157,7 +157,7 @@ DEFAULT_POOL = MotoneuronPool()
 #: The pool of each network: ``gain`` is CALIBRATED per network (its volley has its own size:
 #: ~0.6 evoked output spikes per output cell at 120 % RMT in ``cortex``, ~1.5 in the layered
 #: ``m1_column``, whose L5 cells burst) so that the mean MEP at 120 % RMT is ~0.85 mV.
-POOLS = {"cortex": DEFAULT_POOL, "m1_column": MotoneuronPool(gain=3.0)}
+POOLS = {"cortex": DEFAULT_POOL, "m1_column": MotoneuronPool(gain=4.0)}
 
 
 def default_pool(network: str = "cortex") -> MotoneuronPool:
