@@ -241,3 +241,20 @@ def test_no_state_goes_negative(changes):
         assert ds[name].values.min() >= -10 * ode.DEFAULT_ATOL, name  # integrator noise only (atol)
     for name in ("pTrkB", "pMEK", "pERK", "pCREB", "pAkt", "mTORC1_act"):
         assert ds[name].values.max() <= 1.0, name
+
+
+def test_tonic_activity_input():
+    """act_tonic (constant activity offset, default 0): act relaxes to it with tau_act, and a
+    tonic drive raises BDNF and p-ERK at the new steady state (monotonically: 0 < 0.25 < 0.5).
+    With act_tonic = 0 the resting state is the model's (test_rest_is_a_steady_state)."""
+    text = models.antimony_source(MODEL)
+    assert re.search(r"^\s*act_tonic = 0 dimensionless", text, re.M)
+    assert "act_tonic" in models.model_info(MODEL).inputs
+    finals = []
+    for level in (0.0, 0.25, 0.5):
+        ds = ode.simulate_model(MODEL, changes={"act_tonic": level}, t_end=14 * 24, points=15,
+                                selections=["act", "BDNF", "pERK"])
+        assert ds.act.values[-1] == pytest.approx(level, abs=1e-9)
+        finals.append([float(ds.BDNF.values[-1]), float(ds.pERK.values[-1])])
+    finals = np.array(finals)
+    assert np.all(np.diff(finals, axis=0) > 0)

@@ -16,7 +16,7 @@ from mechtms.network import networks as nets
 from mechtms.network._kernels import IzhParams, izh_run
 
 
-def python_reference(p, built, noise, pulse_steps, rec, n_steps, track, win_steps):
+def python_reference(p, built, noise, pulse_steps, rec, n_steps, track, win_steps, aff=None):
     """Straightforward per-neuron loops with Python floats and a dict of pending arrivals."""
     n, ne = built.n, built.n_exc
     v = [-65.0] * n
@@ -30,11 +30,12 @@ def python_reference(p, built, noise, pulse_steps, rec, n_steps, track, win_step
     epsp = {}
     base = {}
     pulses = dict(zip(pulse_steps.tolist(), rec, strict=True))
+    aff = aff or {}  # step -> [(cell, current jump)]
     h = p.dt_ms / p.n_sub
     for t in range(n_steps):
         if t % p.noise_every == 0:
             inoise = [float(x) for x in noise[t // p.noise_every]]
-        win = [w for w in win_steps if w <= t < w + p.win_steps]
+        win = [w for w in win_steps if w <= t < w + 150]
         if win and t == win[0]:
             for m in track:
                 base[m] = trace[m]
@@ -51,6 +52,8 @@ def python_reference(p, built, noise, pulse_steps, rec, n_steps, track, win_step
                 for post, w, dl in syn[j]:
                     row = pend.setdefault(t + dl, [0.0] * n)
                     row[post] += w
+        for j, w in aff.get(t, []):
+            pend_e.setdefault(t, [0.0] * n)[j] += w
         row_e = pend_e.pop(t, [0.0] * n)
         row_i = pend_i.pop(t, [0.0] * n)
         for j in range(n):
@@ -73,9 +76,9 @@ def python_reference(p, built, noise, pulse_steps, rec, n_steps, track, win_step
     return v, u, out, fired, epsp
 
 
-@pytest.mark.parametrize("uniform, cap", [(False, False), (True, True)],
-                         ids=["per-synapse-delays", "uniform-delay-path-capped-v"])
-def test_kernel_equals_pure_python_on_10_neurons_bit_for_bit(uniform, cap):
+@pytest.mark.parametrize("uniform, cap, afferent", [(False, False, False), (True, True, True)],
+                         ids=["per-synapse-delays", "uniform-delay-path-capped-v-afferent-tracked-raster"])
+def test_kernel_equals_pure_python_on_10_neurons_bit_for_bit(uniform, cap, afferent):
     spec = nets.CORTEX.replace(noise_e=8.0, noise_i=4.0)  # stronger noise: more spikes in 300 ms
     dt = 0.1
     g = np.random.default_rng(42)
@@ -92,22 +95,32 @@ def test_kernel_equals_pure_python_on_10_neurons_bit_for_bit(uniform, cap):
     win_steps = np.array([500, 1500, 2200], np.int64)
     p = IzhParams(dt_ms=dt, n_sub=1, decay_e=built.decay_e, decay_i=built.decay_i,
                   decay_m=math.exp(-dt / 10.0), v_peak=30.0, n_exc=built.n_exc, noise_every=noise_every,
-                  rec_every=10, win_steps=150, axonal=0,
-                  uniform_delay=int(built.delays[0]) if uniform else -1, cap_v=int(cap))
+                  rec_every=10, axonal=0,
+                  uniform_delay=int(built.delays[0]) if uniform else -1, cap_v=int(cap),
+                  raster_tracked=int(afferent))
+    # afferent input (PAS volleys): steps, cells and current jumps, CSR by step
+    aff = {700: [(0, 3.0), (5, 2.5)], 701: [(5, 1.0)], 1510: [(4, 4.0)]} if afferent else {}
+    a_steps = np.array(sorted(aff), np.int64)
+    a_ptr = np.r_[0, np.cumsum([len(aff[k]) for k in sorted(aff)])].astype(np.int64)
+    a_idx = np.array([j for k in sorted(aff) for j, _ in aff[k]], np.int32)
+    a_w = np.array([w for k in sorted(aff) for _, w in aff[k]], np.float64)
     n_slots = int(built.delays.max()) + 1
     v = np.full(10, -65.0)
     state = (v, built.b * v, np.zeros(10), np.zeros(10), np.zeros((n_slots, 10)),
              np.zeros((n_slots, 10)), np.zeros(10), np.zeros(10))
     fired = np.zeros((3, 3), np.uint8)
     epsp = np.zeros((3, 3))
-    drive = (win_steps, track, track_pos, np.zeros(3), fired, epsp, np.zeros((3, 3), np.uint8))
-    out = (np.zeros(10000, np.int64), np.zeros(10000, np.int32), np.zeros((300, 2), np.int32),
+    drive = (win_steps, win_steps + 150, track, track_pos, np.zeros(3), fired, epsp, np.zeros((3, 3), np.uint8))
+    out = (np.zeros(10000, np.int64), np.zeros(10000, np.int32), np.zeros((300, 3), np.int32),
            np.zeros((300, 2)))
     got = izh_run(p, state, (built.a, built.b, built.c, built.d),
                   (built.indptr, built.indices, built.weights, built.delays), noise,
-                  (pulse_steps, rec_ptr, np.concatenate(rec)), drive, out, 0, n_steps)
+                  (pulse_steps, rec_ptr, np.concatenate(rec), a_steps, a_ptr, a_idx, a_w), drive, out,
+                  0, n_steps, (np.zeros(0), np.zeros(0), np.zeros((n_slots, 0)), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)))
     rv, ru, rspk, rfired, repsp = python_reference(p, built, noise, pulse_steps, rec, n_steps,
-                                                    track.tolist(), win_steps.tolist())
+                                                    track.tolist(), win_steps.tolist(), aff)
+    if afferent:  # raster of the tracked neurons only
+        rspk = [(t, j) for t, j in rspk if j in track.tolist()]
     assert got == len(rspk) > 20  # the run has real activity (direct + noise-driven spikes)
     assert list(zip(out[0][:got].tolist(), out[1][:got].tolist(), strict=True)) == rspk
     np.testing.assert_array_equal(state[0], np.array(rv))  # bit for bit

@@ -22,6 +22,9 @@ COMMANDS: dict[str, str] = {
     "scan": "mechtms.cli.scan_cmd:scan",
     "sensitivity": "mechtms.cli.scan_cmd:sensitivity",
     "export": "mechtms.cli.export_cmd:export",
+    "fit": "mechtms.cli.fit_cmd:fit",
+    "validate": "mechtms.cli.validate_cmd:validate",
+    "cohort": "mechtms.cli.cohort_cmd:cohort",
 }
 
 

@@ -2,8 +2,9 @@
 
 Random streams (one ``numpy.random.SeedSequence(seed)`` spawned in a fixed order):
 0 network instance (neuron parameters, connectivity, weights), 1 thalamic noise,
-2 TMS recruitment, 3 the sample of tracked E→E synapses. Changing the protocol
-therefore changes neither the network nor the noise of a seed.
+2 TMS recruitment, 3 the sample of tracked E→E synapses, 4 the afferent volleys (PAS:
+which cells receive them, arrival times). Changing the protocol therefore changes
+neither the network nor the noise of a seed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import afferent as aff
 from . import networks as nets
 from ._kernels import IzhParams, fill_normals, izh_run
 
@@ -26,7 +28,7 @@ class RunResult:
     built: nets.Built
     dt_ms: float
     n_steps: int
-    counts: np.ndarray      # (n_bins, 2) E, I spikes per bin
+    counts: np.ndarray      # (n_bins, 3) E, I and output-population spikes per bin
     i_syn: np.ndarray       # (n_bins, 2) mean excitatory and inhibitory current onto E cells
     spk_step: np.ndarray    # (n_spikes,) int64
     spk_idx: np.ndarray     # (n_spikes,) int32
@@ -36,7 +38,8 @@ class RunResult:
     track: np.ndarray       # (M,) int32 tracked neurons
     syn_pre: np.ndarray     # (S,) rows of ``track`` for the sampled synapses' pre cells
     syn_post: np.ndarray    # (S,) rows of ``track`` for their post cells
-    n_direct: np.ndarray    # (P, 2) directly activated E and I cells per delivered pulse
+    n_direct: np.ndarray    # (P, K) directly activated cells of each kind (built.kind_names) per pulse
+    afferent_cells: np.ndarray  # (K,) int32 cells receiving the afferent volleys (empty without)
 
 
 def ziggurat_tables():
@@ -73,37 +76,49 @@ class NormalStream:
 
 
 def streams(seed: int, run_seed: int | None = None) -> list[np.random.Generator]:
-    """The four independent generators of a seed (network, noise, TMS, sample).
+    """The five independent generators of a seed (network, noise, TMS, sample, afferent).
 
     With ``run_seed`` the network instance stays that of ``seed`` while noise, TMS
     draws and sample come from ``SeedSequence([seed, run_seed])`` (repeated trials on
     one network).
     """
-    gens = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
+    # spawn(5)[:4] equals spawn(4): adding the afferent stream left the others unchanged
+    gens = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]
     if run_seed is not None:
-        gens[1:] = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, run_seed]).spawn(4)[1:]]
+        gens[1:] = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, run_seed]).spawn(5)[1:]]
     return gens
 
 
 def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, seed: int,
         weight_scale_ee: float = 1.0, pulse_steps=(), p_direct=None, win_steps=(),
-        win_len: int = 1, n_sample_syn: int = 0, record_raster: bool = False,
-        axonal: bool = False, built: nets.Built | None = None,
-        run_seed: int | None = None) -> RunResult:
+        win_len=1, n_sample_syn: int = 0, record_raster: bool = False,
+        raster_tracked_only: bool = False, record_lfp: bool = True, axonal: bool = False, built: nets.Built | None = None,
+        run_seed: int | None = None, afferent_onsets_ms=(), volley: aff.AfferentVolley | None = None
+        ) -> RunResult:
     """Simulate ``n_steps`` steps.
 
     Parameters
     ----------
     pulse_steps : (P,) int
         Steps of delivered pulses (sorted).
-    p_direct : (P, 2) float
-        Probability that a pulse directly activates each E and I cell.
+    p_direct : (P, K) float
+        Probability that a pulse directly activates a cell of each kind
+        (``built.kind_names``: E and I, or the cell types of a layered network).
     win_steps : (W,) int
-        Starts of the drive windows (sorted, ``win_len`` steps each, non-overlapping).
+        Starts of the drive windows (sorted, non-overlapping).
+    win_len : int or (W,) int
+        Length of every window or of each, steps (>= 1).
     n_sample_syn : int
         E→E synapses sampled for the drive reducers.
+    record_raster, raster_tracked_only : bool
+        Keep the spike raster; of the tracked cells (the sample's pre and post cells) only.
+    record_lfp : bool
+        Accumulate the mean synaptic currents onto E cells (``i_syn``; zeros otherwise).
+    afferent_onsets_ms : (A,) float
+        Onsets of afferent volleys at the cortex, ms from the start (PAS); each is
+        delivered as described by ``volley`` (:class:`mechtms.network.afferent.AfferentVolley`).
     """
-    g_net, g_noise, g_tms, g_sample = streams(seed, run_seed)
+    g_net, g_noise, g_tms, g_sample, g_aff = streams(seed, run_seed)
     if built is None:
         built = nets.build(spec, n_neurons, dt_ms, g_net, weight_scale_ee)
     n, ne = built.n, built.n_exc
@@ -114,15 +129,20 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
     # --- TMS recruitment (CSR of directly activated cells per pulse) -------------------
     pulse_steps = np.asarray(pulse_steps, dtype=np.int64)
     n_p = pulse_steps.shape[0]
-    p_direct = np.zeros((n_p, 2)) if p_direct is None else np.asarray(p_direct, dtype=float)
+    kind = built.kind if built.kind is not None else np.zeros(n, np.int8)
+    n_kinds = len(built.kind_names)
+    p_direct = np.zeros((n_p, n_kinds)) if p_direct is None else np.asarray(p_direct, dtype=float)
+    if p_direct.shape != (n_p, n_kinds):
+        raise ValueError(f"p_direct must have shape ({n_p}, {n_kinds}) (pulses, {built.kind_names}), "
+                         f"got {p_direct.shape}")
     rec_ptr = np.zeros(n_p + 1, dtype=np.int64)
     rec_list = []
-    n_direct = np.zeros((n_p, 2), dtype=np.int64)
+    n_direct = np.zeros((n_p, n_kinds), dtype=np.int64)
     for k in range(n_p):
         draw = g_tms.random(n)
-        hit = np.flatnonzero(np.concatenate([draw[:ne] < p_direct[k, 0], draw[ne:] < p_direct[k, 1]]))
+        hit = np.flatnonzero(draw < p_direct[k][kind])
         rec_list.append(hit.astype(np.int32))
-        n_direct[k] = (np.count_nonzero(hit < ne), np.count_nonzero(hit >= ne))
+        n_direct[k] = np.bincount(kind[hit], minlength=n_kinds)
         rec_ptr[k + 1] = rec_ptr[k] + hit.shape[0]
     rec_idx = np.concatenate(rec_list) if rec_list else np.zeros(0, dtype=np.int32)
 
@@ -141,6 +161,7 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
     track_pos = np.full(n, -1, dtype=np.int32)
     track_pos[track] = np.arange(track.shape[0], dtype=np.int32)
     win_steps = np.asarray(win_steps, dtype=np.int64)
+    win_end = win_steps + np.broadcast_to(np.asarray(win_len, dtype=np.int64), win_steps.shape)
     n_w, n_t = win_steps.shape[0], track.shape[0]
     fired = np.zeros((n_w, n_t), dtype=np.uint8)
     epsp = np.zeros((n_w, n_t))
@@ -158,16 +179,30 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
     params = IzhParams(dt_ms=float(dt_ms), n_sub=int(spec.n_sub), decay_e=built.decay_e,
                        decay_i=built.decay_i, decay_m=float(np.exp(-dt_ms / spec.tau_m_ms)),
                        v_peak=30.0, n_exc=int(ne), noise_every=int(noise_every),
-                       rec_every=int(steps_per_ms), win_steps=int(win_len), axonal=int(axonal),
-                       uniform_delay=uniform_delay, cap_v=int(spec.cap_v))
+                       rec_every=int(steps_per_ms), axonal=int(axonal),
+                       uniform_delay=uniform_delay, cap_v=int(spec.cap_v),
+                       raster_tracked=int(raster_tracked_only), rec_lfp=int(record_lfp),
+                       out_start=int(built.output_range[0]), out_end=int(built.output_range[1]),
+                       **built.slow_params(dt_ms))
+    slow = built.slow_state(n_slots)
     neuron = (built.a, built.b, built.c, built.d)
     conn = (built.indptr, built.indices, built.weights, built.delays)
-    stim = (pulse_steps, rec_ptr, rec_idx)
-    drive = (win_steps, track, track_pos, base, fired, epsp, direct)
+
+    # --- afferent volleys (PAS) ------------------------------------------------------
+    onsets = np.asarray(afferent_onsets_ms, dtype=float)
+    if onsets.size:
+        volley = volley or aff.DEFAULT_VOLLEY
+        cells = aff.target_cells(volley, built, g_aff)
+        aff_arrays = aff.events(volley, onsets, cells, built, g_aff)
+    else:
+        cells = np.zeros(0, dtype=np.int32)
+        aff_arrays = aff.no_events()
+    stim = (pulse_steps, rec_ptr, rec_idx, *aff_arrays)
+    drive = (win_steps, win_end, track, track_pos, base, fired, epsp, direct)
 
     normals = NormalStream(g_noise)
     n_bins = -(-n_steps // steps_per_ms)
-    counts = np.zeros((n_bins, 2), dtype=np.int32)
+    counts = np.zeros((n_bins, 3), dtype=np.int32)
     i_syn = np.zeros((n_bins, 2))
     spikes_step, spikes_idx = [], []
     step0 = 0
@@ -177,13 +212,14 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
         noise = normals.fill(np.empty((draws, n)), built.noise_sd)
         b0 = step0 // steps_per_ms
         nb = -(-m // steps_per_ms)
-        cap = int(n * m * dt_ms * 0.3) + 1000 if record_raster else 0  # up to 300 Hz mean
+        n_rec = track.shape[0] if raster_tracked_only else n
+        cap = int(n_rec * m * dt_ms * 0.3) + 1000 if record_raster else 0  # up to 300 Hz mean
         spk_s = np.zeros(cap, dtype=np.int64)
         spk_i = np.zeros(cap, dtype=np.int32)
-        c_chunk = np.zeros((nb, 2), dtype=np.int32)
+        c_chunk = np.zeros((nb, 3), dtype=np.int32)
         l_chunk = np.zeros((nb, 2))
         got = izh_run(params, state, neuron, conn, noise, stim, drive,
-                      (spk_s, spk_i, c_chunk, l_chunk), step0, m)
+                      (spk_s, spk_i, c_chunk, l_chunk), step0, m, slow)
         if got < 0:
             raise RuntimeError("spike raster buffer overflow (mean rate above 300 Hz): the "
                                "network is unstable at these settings")
@@ -197,4 +233,4 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
     return RunResult(built=built, dt_ms=dt_ms, n_steps=n_steps, counts=counts, i_syn=i_syn,
                      spk_step=cat(spikes_step, np.int64), spk_idx=cat(spikes_idx, np.int32),
                      fired=fired, epsp=epsp, direct=direct, track=track, syn_pre=syn_pre,
-                     syn_post=syn_post, n_direct=n_direct)
+                     syn_post=syn_post, n_direct=n_direct, afferent_cells=cells)

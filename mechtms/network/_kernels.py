@@ -30,11 +30,23 @@ class IzhParams(NamedTuple):
     n_exc : neurons 0..n_exc-1 are excitatory, the rest inhibitory.
     noise_every : steps between thalamic-noise redraws (noise is held in between).
     rec_every : steps per recorded bin.
-    win_steps : length of a drive window, steps.
     axonal : 0 = a recruited neuron fires (soma); 1 = only its synapses are activated.
     uniform_delay : the delay of every synapse in steps, or −1 if delays differ.
     cap_v : 1 = v is capped at v_peak before u is updated (a common port of the 2003
         listing; the listing itself does not cap), 0 = not capped.
+    raster_tracked : 1 = the raster records the spikes of tracked neurons only (what a
+        sample of synapses needs over a long session), 0 = every neuron's spikes.
+    rec_lfp : 1 = accumulate the mean synaptic currents onto E cells per bin (the LFP
+        proxy's input), 0 = skip them (``lfp`` stays 0; saves two sequential sums per step).
+    ext : 1 = the slow processes of the ``slow`` state are on (GABA_B synapses from
+        neurons ``n_slow_start..N-1``, a spike-triggered slow adaptation current and
+        short-term depression of synapses); 0 = off (the ``slow`` arrays are not read).
+    n_slow_start : neurons from this index on are slow inhibitory (GABA_B) neurons.
+    decay_br, decay_bd : per-step propagators of the GABA_B rise and decay.
+    decay_w : per-step propagator of the slow adaptation current.
+    decay_rec : per-step propagator of the recovery of synaptic resources (depression).
+    out_start, out_end : neurons ``out_start..out_end-1`` are the output (corticospinal)
+        population, counted in the third column of ``counts``.
     """
 
     dt_ms: float
@@ -46,10 +58,39 @@ class IzhParams(NamedTuple):
     n_exc: int
     noise_every: int
     rec_every: int
-    win_steps: int
     axonal: int
     uniform_delay: int
     cap_v: int = 0
+    raster_tracked: int = 0
+    rec_lfp: int = 1
+    ext: int = 0
+    n_slow_start: int = 1 << 30
+    decay_br: float = 0.0
+    decay_bd: float = 0.0
+    decay_w: float = 0.0
+    decay_rec: float = 0.0
+    out_start: int = 0
+    out_end: int = 0
+
+
+@njit(cache=True)
+def _deliver_scaled(j, scale, slot_base, n_slots, uniform_delay, indptr, indices, weights, delays, buf):
+    """As :func:`_deliver` into one buffer, every weight multiplied by ``scale``."""
+    lo = indptr[j]
+    hi = indptr[j + 1]
+    if uniform_delay >= 0:
+        row = slot_base + uniform_delay
+        if row >= n_slots:
+            row -= n_slots
+        target = buf[row]
+        for k in range(lo, hi):
+            target[indices[k]] += weights[k] * scale
+    else:
+        for k in range(lo, hi):
+            row = slot_base + delays[k]
+            if row >= n_slots:
+                row -= n_slots
+            buf[row, indices[k]] += weights[k] * scale
 
 
 @njit(cache=True)
@@ -79,35 +120,93 @@ def _deliver(j, slot_base, n_slots, uniform_delay, indptr, indices, weights, del
 
 
 @njit(cache=True, inline="always")
-def _update_range(lo, hi, p, h, v, u, i_e, i_i, row_e, row_i, i_noise, a, b):
-    """Synaptic currents (exact exponential propagator), then Euler sub-steps of v and one
-    step of u, for neurons lo..hi-1; returns the sums of their excitatory and inhibitory
-    currents (for the LFP proxy)."""
-    se = 0.0
-    si = 0.0
-    for j in range(lo, hi):
-        ie_j = i_e[j] * p.decay_e + row_e[j]
-        ii_j = i_i[j] * p.decay_i + row_i[j]
-        i_e[j] = ie_j
-        i_i[j] = ii_j
-        row_e[j] = 0.0
-        row_i[j] = 0.0
-        se += ie_j
-        si += ii_j
-        cur = ie_j + ii_j + i_noise[j]
-        vj = v[j]
-        uj = u[j]
-        for _ in range(p.n_sub):
-            vj += h * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + cur)
-        if p.cap_v == 1 and vj > p.v_peak:
-            vj = p.v_peak
-        v[j] = vj
-        u[j] = uj + p.dt_ms * a[j] * (b[j] * vj - uj)
-    return se, si
+def _step_neuron(j, n_sub, cap, v_peak, dt, decay_e, decay_i, h, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag):
+    ie_j = i_e[j] * decay_e + row_e[j]
+    ii_j = i_i[j] * decay_i + row_i[j]
+    i_e[j] = ie_j
+    i_i[j] = ii_j
+    row_e[j] = 0.0
+    row_i[j] = 0.0
+    cur = ie_j + ii_j + i_noise[j]
+    uj = u[j]
+    vj = v[j]
+    for _ in range(n_sub):
+        vj += h * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + cur)
+    if cap:
+        vj = min(vj, v_peak)
+    v[j] = vj
+    u[j] = uj + dt * a[j] * (b[j] * vj - uj)
+    flag[j] = vj >= v_peak
 
 
 @njit(cache=True)
-def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
+def _update_slow(n, p, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag, i_b, x_b, row_b, w_ad, res):
+    """:func:`_update` with the slow processes: GABA_B current (rise ``x_b`` → current
+    ``i_b``), slow adaptation ``w_ad`` subtracted from the input, and the recovery of the
+    synaptic resources ``res`` towards 1."""
+    h = p.dt_ms / p.n_sub
+    for j in range(n):
+        ie_j = i_e[j] * p.decay_e + row_e[j]
+        ii_j = i_i[j] * p.decay_i + row_i[j]
+        xb_j = x_b[j] * p.decay_br + row_b[j]
+        ib_j = i_b[j] * p.decay_bd + (1.0 - p.decay_bd) * xb_j
+        w_j = w_ad[j] * p.decay_w
+        i_e[j] = ie_j
+        i_i[j] = ii_j
+        x_b[j] = xb_j
+        i_b[j] = ib_j
+        w_ad[j] = w_j
+        row_e[j] = 0.0
+        row_i[j] = 0.0
+        row_b[j] = 0.0
+        cur = ie_j + ii_j + ib_j + i_noise[j] - w_j
+        uj = u[j]
+        vj = v[j]
+        for _ in range(p.n_sub):
+            vj += h * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + cur)
+        v[j] = vj
+        u[j] = uj + p.dt_ms * a[j] * (b[j] * vj - uj)
+        flag[j] = vj >= p.v_peak
+        res[j] = 1.0 - (1.0 - res[j]) * p.decay_rec
+
+
+@njit(cache=True)
+def _update(n, n_sub, cap, v_peak, dt, decay_e, decay_i, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag):
+    """Synaptic currents (exact exponential propagator), ``n_sub`` Euler sub-steps of v,
+    one step of u, and the spike flag ``v >= v_peak`` of every neuron.
+
+    Branch-free loops with the sub-step count and the cap fixed per loop, so that the
+    compiler vectorises them (element-wise: the results are those of a scalar loop).
+    """
+    h = dt / n_sub
+    if n_sub == 1 and not cap:
+        for j in range(n):
+            _step_neuron(j, 1, False, v_peak, dt, decay_e, decay_i, h, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag)
+    elif n_sub == 2 and not cap:
+        for j in range(n):
+            _step_neuron(j, 2, False, v_peak, dt, decay_e, decay_i, h, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag)
+    elif n_sub == 2 and cap:
+        for j in range(n):
+            _step_neuron(j, 2, True, v_peak, dt, decay_e, decay_i, h, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag)
+    else:
+        for j in range(n):
+            _step_neuron(j, n_sub, cap, v_peak, dt, decay_e, decay_i, h, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag)
+
+
+@njit(cache=True, inline="always")
+def _sums(x, y, lo, hi):
+    """Sequential sums of x[lo:hi] and y[lo:hi] in index order (fixed order, fixed bits);
+    the two dependency chains run side by side."""
+    sx = 0.0
+    sy = 0.0
+    for j in range(lo, hi):
+        sx += x[j]
+        sy += y[j]
+    return sx, sy
+
+
+@njit(cache=True)
+def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps, slow):
     """Advance an Izhikevich network by ``n_steps`` steps from absolute step ``step0``.
 
     Parameters
@@ -125,21 +224,33 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
     noise : (n_draws, N) float64
         Thalamic current for each redraw in this chunk (draw r applies from step
         ``step0 + r*noise_every`` on; ``step0`` must be a multiple of ``noise_every``).
-    stim : tuple ``(pulse_step (P,) int64, rec_ptr (P+1,) int64, rec_idx (R,) int32)``
+    stim : tuple ``(pulse_step (P,) int64, rec_ptr (P+1,) int64, rec_idx (R,) int32,
+        aff_step (A,) int64, aff_ptr (A+1,) int64, aff_idx (Q,) int32, aff_w (Q,) float64)``
         Absolute step of every delivered pulse of the run (sorted) and, in CSR form,
-        the neurons each directly activates.
-    drive : tuple ``(win_step (W,) int64, track (M,) int32, track_pos (N,) int32,
-        base (M,) float64, fired (W, M) uint8, epsp (W, M) float64, direct (W, M) uint8)``
-        Drive windows of the whole run start at ``win_step`` (sorted, non-overlapping)
-        and last ``p.win_steps``. ``track_pos[j]`` is neuron j's row in ``track`` or −1.
+        the neurons each directly activates; then the afferent input (PAS volleys):
+        at step ``aff_step[k]`` (sorted, unique) neuron ``aff_idx[q]`` receives the
+        excitatory current jump ``aff_w[q]`` for ``q`` in ``aff_ptr[k]:aff_ptr[k+1]``.
+    drive : tuple ``(win_step (W,) int64, win_end (W,) int64, track (M,) int32,
+        track_pos (N,) int32, base (M,) float64, fired (W, M) uint8, epsp (W, M) float64,
+        direct (W, M) uint8)``
+        Drive windows of the whole run span steps ``win_step[k]`` to ``win_end[k] - 1``
+        (sorted, non-overlapping, at least one step each). ``track_pos[j]`` is neuron
+        j's row in ``track`` or −1.
         For each window and tracked neuron the kernel writes whether it spiked, the
         peak rise of ``trace`` above its value at the window start (``base``, kept
         across chunks) and whether the pulse activated it directly.
-    out : tuple ``(spk_step (C,) int64, spk_idx (C,) int32, counts (n_bins, 2) int32,
+    out : tuple ``(spk_step (C,) int64, spk_idx (C,) int32, counts (n_bins, 3) int32,
         lfp (n_bins, 2) float64)``
-        Spike raster buffers of capacity C (``C = 0`` records none); per bin of
-        ``p.rec_every`` steps the E and I spike counts and the mean over E cells of the
+        Spike raster buffers of capacity C (``C = 0`` records none; with
+        ``p.raster_tracked`` only tracked neurons are recorded); per bin of
+        ``p.rec_every`` steps the E, I and output-population spike counts and the mean over E cells of the
         excitatory and inhibitory synaptic currents (for the LFP proxy).
+
+    slow : tuple ``(i_b (N,), x_b (N,), buf_b (D, N), w_ad (N,), d_ad (N,), res (N,),
+        use (N,))``, read only with ``p.ext == 1``
+        GABA_B current and its rise variable, its delay ring buffer; slow adaptation
+        current (mV/ms) and its jump per spike; synaptic resources (1 = recovered) and
+        the fraction of them a spike uses (0 = no depression); modified in place.
 
     Returns
     -------
@@ -147,10 +258,12 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
         Spikes written to the raster buffers; −1 if the capacity was exceeded.
     """
     v, u, i_e, i_i, buf_e, buf_i, i_noise, trace = state
+    i_b, x_b, buf_b, w_ad, d_ad, res, use = slow
+    ext = p.ext == 1
     a, b, c, d = neuron
     indptr, indices, weights, delays = conn
-    pulse_step, rec_ptr, rec_idx = stim
-    win_step, track, track_pos, base, fired, epsp, direct = drive
+    pulse_step, rec_ptr, rec_idx, aff_step, aff_ptr, aff_idx, aff_w = stim
+    win_step, win_end, track, track_pos, base, fired, epsp, direct = drive
     spk_step, spk_idx, counts, lfp = out
     n = v.shape[0]
     n_slots = buf_e.shape[0]
@@ -158,16 +271,25 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
     cap = spk_step.shape[0]
     n_spk = 0
     overflow = False
-    h = p.dt_ms / p.n_sub
     n_track = track.shape[0]
     n_win = win_step.shape[0]
     inv_ne = 1.0 / max(n_exc, 1)
     kp = 0
     while kp < pulse_step.shape[0] and pulse_step[kp] < step0:
         kp += 1
+    ka = 0
+    while ka < aff_step.shape[0] and aff_step[ka] < step0:
+        ka += 1
     kw = 0
-    while kw < n_win and win_step[kw] + p.win_steps <= step0:
+    while kw < n_win and win_end[kw] <= step0:
         kw += 1
+    tracked_only = p.raster_tracked == 1
+    # spike flags, read 8 at a time: neurons with v >= v_peak (set by the update loop)
+    n_words = (n + 7) // 8
+    flag = np.zeros(n_words * 8, dtype=np.uint8)
+    words = flag.view(np.uint64)
+    for j in range(n):
+        flag[j] = v[j] >= p.v_peak
     for s in range(n_steps):
         t = step0 + s
         slot = t % n_slots
@@ -176,7 +298,7 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
             for j in range(n):
                 i_noise[j] = noise[r, j]
         # --- drive window bookkeeping -------------------------------------------------
-        if kw < n_win and t >= win_step[kw] + p.win_steps:
+        if kw < n_win and t >= win_end[kw]:
             kw += 1
         in_win = kw < n_win and t >= win_step[kw]
         if in_win and t == win_step[kw]:
@@ -192,16 +314,24 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
                     _deliver(j, slot, n_slots, p.uniform_delay, indptr, indices, weights, delays, buf_e, buf_i, n_exc)
                 else:
                     v[j] = p.v_peak
+                    flag[j] = 1
             kp += 1
-        # --- spikes: detect, record, reset, deliver ----------------------------------
+        # --- spikes: detect (in index order), record, reset, deliver -----------------
         bin_ = s // p.rec_every
-        for j in range(n):
-            if v[j] >= p.v_peak:
+        for w in range(n_words):
+            if words[w] == 0:
+                continue
+            for j in range(8 * w, min(8 * w + 8, n)):
+                if flag[j] == 0:
+                    continue
+                flag[j] = 0
                 if j < n_exc:
                     counts[bin_, 0] += 1
                 else:
                     counts[bin_, 1] += 1
-                if cap > 0:
+                if p.out_start <= j < p.out_end:
+                    counts[bin_, 2] += 1
+                if cap > 0 and (not tracked_only or track_pos[j] >= 0):
                     if n_spk < cap:
                         spk_step[n_spk] = t
                         spk_idx[n_spk] = j
@@ -212,19 +342,39 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
                     fired[kw, track_pos[j]] = 1
                 v[j] = c[j]
                 u[j] += d[j]
-                _deliver(j, slot, n_slots, p.uniform_delay, indptr, indices, weights, delays, buf_e, buf_i, n_exc)
+                if ext:
+                    w_ad[j] += d_ad[j]
+                    scale = res[j]
+                    res[j] -= use[j] * res[j]
+                    buf = buf_e if j < n_exc else (buf_i if j < p.n_slow_start else buf_b)
+                    _deliver_scaled(j, scale, slot, n_slots, p.uniform_delay, indptr, indices, weights, delays, buf)
+                else:
+                    _deliver(j, slot, n_slots, p.uniform_delay, indptr, indices, weights, delays, buf_e, buf_i, n_exc)
+        # --- afferent volley (PAS): excitatory input arriving in this step ----------
+        if ka < aff_step.shape[0] and aff_step[ka] == t:
+            for q in range(aff_ptr[ka], aff_ptr[ka + 1]):
+                buf_e[slot, aff_idx[q]] += aff_w[q]
+            ka += 1
         # --- synaptic currents (exact exponential propagator), then the membrane:
         # Euler sub-steps of v, then u (one pass over the neurons)
         row_e = buf_e[slot]
         row_i = buf_i[slot]
-        se, si = _update_range(0, n_exc, p, h, v, u, i_e, i_i, row_e, row_i, i_noise, a, b)
-        _update_range(n_exc, n, p, h, v, u, i_e, i_i, row_e, row_i, i_noise, a, b)
-        lfp[bin_, 0] += se * inv_ne / p.rec_every
-        lfp[bin_, 1] += si * inv_ne / p.rec_every
+        if ext:
+            _update_slow(n, p, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag, i_b, x_b, buf_b[slot], w_ad, res)
+        else:
+            _update(n, p.n_sub, p.cap_v == 1, p.v_peak, p.dt_ms, p.decay_e, p.decay_i, v, u, i_e, i_i,
+                    row_e, row_i, i_noise, a, b, flag)
+        if p.rec_lfp == 1:
+            se, si = _sums(i_e, i_i, 0, n_exc)
+            if ext:  # the GABA_B current is an inhibitory synaptic current too
+                _, sb = _sums(i_e, i_b, 0, n_exc)
+                si += sb
+            lfp[bin_, 0] += se * inv_ne / p.rec_every
+            lfp[bin_, 1] += si * inv_ne / p.rec_every
         # --- passive depolarisation tracer of tracked neurons -------------------------
         for m in range(n_track):
             j = track[m]
-            trace[j] = trace[j] * p.decay_m + p.dt_ms * (i_e[j] + i_i[j])
+            trace[j] = trace[j] * p.decay_m + p.dt_ms * (i_e[j] + i_i[j] + (i_b[j] if ext else 0.0))
             if in_win:
                 rise = trace[j] - base[m]
                 if rise > epsp[kw, m]:

@@ -13,16 +13,22 @@ form (the events of synapse ``s`` are ``times[ptr[s]:ptr[s + 1]]``, sorted):
     potential into the spine.
 ``depol``
     compound synaptic depolarisation of the postsynaptic cell after each stimulus event
-    (a TMS pulse; for PAS also the afferent volley): onset time and peak (mV above the
-    level at onset, the network's passive membrane tracer, tau_m). Asynchronous
-    background input is not listed: its mean is the resting potential.
+    (a delivered TMS pulse; for PAS also the arrival of each afferent volley at the
+    cortex): onset time and peak (mV above the level at onset, the network's passive
+    membrane tracer, tau_m), taken until the next stimulus event or ``window_ms``.
+    Asynchronous background input is not listed: its mean is the resting potential.
 
 Times are seconds on the session clock: the first TMS pulse is at 0, the record starts
 ``baseline_s`` before it (negative times) and ends ``post_s`` after the last pulse.
+
+The network runs the whole session; only the tracked cells' spikes are kept (inside the
+kernel), so memory grows with the sample and the session, not with the network: a 1 Hz
+x 900 session (900 s) with 100 synapses keeps about 1.5 M spikes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 
@@ -56,11 +62,18 @@ class SynapseActivity:
     pulse_times_s : (P,) float64
         Delivered TMS pulses (empty for a sham).
     afferent_times_s : (A,) float64
-        Afferent volley arrivals at the cortex (PAS; empty otherwise).
+        Onsets of the afferent volleys at the cortex (PAS: nerve stimulus +
+        ``meta["afferent_latency_ms"]``; the nerve stimuli are ``meta["nerve_times_s"]``);
+        empty otherwise.
     t_start_s, t_end_s : float
         Span of the record.
     meta : dict
-        Provenance: network, seed, intensity, weight scale, recruitment fractions, ...
+        Provenance: network, seed, intensity, weight scale, recruitment fractions, and
+        ``pre_fire_frac`` ((P,) fraction of the sampled presynaptic cells firing within
+        ``pre_fire_window_ms`` of each pulse; its mean ``pre_fire_frac_mean``).
+    pre_afferent, post_afferent : (S,) bool
+        Whether the synapse's presynaptic / postsynaptic cell receives the afferent
+        volleys (all False without PAS).
     """
 
     pre_ptr: np.ndarray
@@ -76,9 +89,17 @@ class SynapseActivity:
     t_start_s: float
     t_end_s: float
     meta: dict = field(default_factory=dict)
+    pre_afferent: np.ndarray | None = None
+    post_afferent: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         s = self.n_synapses
+        for name in ("pre_afferent", "post_afferent"):
+            value = getattr(self, name)
+            value = np.zeros(s, dtype=bool) if value is None else np.asarray(value, dtype=bool)
+            if value.shape != (s,):
+                raise ValueError(f"{name} must have shape ({s},), got {value.shape}")
+            object.__setattr__(self, name, value)
         for name in ("post_ptr", "depol_ptr"):
             if getattr(self, name).shape != (s + 1,):
                 raise ValueError(f"{name} must have shape ({s + 1},), got {getattr(self, name).shape}")
@@ -155,62 +176,138 @@ class SynapseActivity:
                    np.asarray(afferent_times_s, float), float(t_start_s), end, dict(meta or {}))
 
 
+#: Window after a pulse in which a presynaptic spike counts as pulse-evoked (direct
+#: activation fires at the pulse, synaptic recruitment within a few ms), ms.
+PRE_FIRE_WINDOW_MS = 5.0
+
+
+def _event_windows(event_steps: np.ndarray, max_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unique sorted window starts and their lengths: up to the next start, at most ``max_len``."""
+    starts = np.unique(np.asarray(event_steps, dtype=np.int64))
+    nxt = np.r_[starts[1:], np.iinfo(np.int64).max]
+    return starts, np.maximum(1, np.minimum(max_len, nxt - starts))
+
+
+def _trains(spk_idx: np.ndarray, spike_t: np.ndarray, cells: np.ndarray, shift: float):
+    """CSR of the spike times of ``cells[s]`` (+ ``shift``) for every entry s."""
+    order = np.argsort(spk_idx, kind="stable")
+    idx_sorted, t_sorted = spk_idx[order], spike_t[order]
+    lo = np.searchsorted(idx_sorted, cells, side="left")
+    hi = np.searchsorted(idx_sorted, cells, side="right")
+    ptr = np.zeros(cells.shape[0] + 1, dtype=np.int64)
+    np.cumsum(hi - lo, out=ptr[1:])
+    parts = [t_sorted[a:b] for a, b in zip(lo, hi, strict=True)]
+    times = (np.concatenate(parts) + shift) if parts else np.zeros(0)
+    return ptr, times
+
+
+def pre_fire_fraction(pre_cells: np.ndarray, spk_idx: np.ndarray, spike_t: np.ndarray,
+                      pulses_s: np.ndarray, window_ms: float = PRE_FIRE_WINDOW_MS) -> np.ndarray:
+    """Fraction of the distinct cells ``pre_cells`` that spike in ``[pulse, pulse + window)``, per pulse."""
+    cells = np.unique(pre_cells)
+    if cells.size == 0 or pulses_s.size == 0:
+        return np.zeros(pulses_s.size)
+    mine = np.isin(spk_idx, cells)
+    t, who = spike_t[mine], spk_idx[mine]
+    order = np.argsort(t, kind="stable")
+    t, who = t[order], who[order]
+    lo = np.searchsorted(t, pulses_s - 1e-12, side="left")
+    hi = np.searchsorted(t, pulses_s + window_ms * 1e-3 - 1e-12, side="left")
+    return np.array([np.unique(who[a:b]).size / cells.size for a, b in zip(lo, hi, strict=True)])
+
+
 def synapse_activity(protocol, network: str = "cortex", *, seed: int = 0, n_synapses: int = 100,
                      weight_scale_ee: float = 1.0, baseline_s: float = 1.0, post_s: float = 0.5,
                      n_neurons: int | None = None, dt_ms: float | None = None, x_rmt: float | None = None,
-                     window_ms: float = 15.0) -> SynapseActivity:
+                     window_ms: float = 15.0, afferent=None, max_pulses: int | None = None) -> SynapseActivity:
     """Run the network over a whole session and return what ``n_synapses`` sampled E→E synapses saw.
 
     Parameters
     ----------
     protocol : mechtms.protocols.Protocol
         The session (a sham gives the network's spontaneous activity on the same clock).
+        PAS: each nerve stimulus sends an afferent volley to the cortex
+        (:mod:`mechtms.network.afferent`).
     network : str
         An Izhikevich network of :mod:`mechtms.network.networks` (default ``"cortex"``).
     seed : int
-        Network instance, noise, recruitment and the synapse sample.
+        Network instance, noise, recruitment, afferent targets and the synapse sample.
     n_synapses : int
         Sampled E→E synapses (1-2000).
     weight_scale_ee : float
         E→E weight factor (the plasticity state carried between sessions).
     baseline_s, post_s : float
-        Spontaneous activity recorded before the first and after the last pulse, s.
+        Spontaneous activity recorded before the first and after the last pulse, s
+        (``baseline_s`` must cover the PAS interval when the nerve stimulus comes first).
     window_ms : float
-        Window after each pulse in which the compound depolarisation peak is taken
-        (shortened to the shortest inter-pulse interval).
+        Longest window after a stimulus event in which the compound depolarisation peak
+        is taken (each window also ends at the next stimulus event).
+    afferent : mechtms.network.afferent.AfferentVolley, optional
+        How PAS nerve stimuli reach the cortex (default ``afferent.DEFAULT_VOLLEY``:
+        20 ms latency, 30 % of E cells, ~6 mV).
+    max_pulses : int, optional
+        Simulate only the first ``max_pulses`` pulses (and their afferent volleys); the
+        record ends ``post_s`` after the last of them.
 
     Returns
     -------
     SynapseActivity
+
+    Examples
+    --------
+    >>> from mechtms import protocols
+    >>> a = synapse_activity(protocols.pas(isi_ms=25, pairs=3), n_synapses=20)   # doctest: +SKIP
+    >>> a.afferent_times_s - a.pulse_times_s                                     # doctest: +SKIP
+    array([-0.005, -0.005, -0.005])
     """
-    from .simulate import _check_common, _schedule
     from . import _engine, stimulation
+    from . import afferent as aff_mod
+    from .simulate import _check_common, _check_volley, _direct_attrs, _schedule
 
     if protocol is None:
         raise ValueError("synapse_activity needs a protocol (use protocols.sham(p) for spontaneous activity)")
-    if protocol.kind == "pas" and not protocol.sham:
-        raise ValueError("the network does not deliver PAS afferent volleys yet")
     spec, n, dt, seed, w = _check_common(network, n_neurons, dt_ms, seed, weight_scale_ee)
     n_synapses = _checks.whole_number("n_synapses", n_synapses, low=1, high=2000)
     baseline_s = _checks.finite_number("baseline_s", baseline_s, low=0.0)
     post_s = _checks.finite_number("post_s", post_s, low=0.0)
+    window_ms = _checks.finite_number("window_ms", window_ms, low=0.0, low_open=True)
+    volley = _check_volley(afferent)
     sched, deliv, total, intensity = _schedule(protocol, baseline_s, post_s, None)
+    nerve = baseline_s + protocol.delivered_afferent_times_s()
+    if max_pulses is not None:
+        max_pulses = _checks.whole_number("max_pulses", max_pulses, low=1)
+        if max_pulses < sched.size:
+            last = sched[max_pulses - 1]
+            keep = deliv <= last + 1e-12
+            deliv = deliv[keep]
+            nerve = nerve[:max_pulses] if nerve.size else nerve
+            total = last + post_s
+            sched = sched[:max_pulses]
+    if nerve.size and nerve[0] < 0:
+        raise ValueError(f"baseline_s={baseline_s:g} s is shorter than the PAS interval: the first nerve "
+                         f"stimulus would fall before the record starts (use baseline_s >= "
+                         f"{-protocol.afferent_times_s()[0]:g})")
+    onsets_s = aff_mod.arrival_onsets_s(nerve, volley)
+    total = max(total, float(onsets_s.max()) + volley.spread_ms * 1e-3 + post_s) if onsets_s.size else total
     steps_per_ms = int(round(1.0 / dt))
     n_steps = int(round(total * 1000.0 * steps_per_ms))
-    p_direct = np.zeros((deliv.size, 2))
+    p_direct = np.zeros((deliv.size, len(stimulation.kind_names(spec))))
+    dose = stimulation.pulse_field(protocol, spec, n_neurons=n, dt_ms=dt, x_rmt=x_rmt, need=deliv.size > 0)
+    intensity, x_rmt = dose["intensity_rmt"], dose["x_rmt"]
     if deliv.size:
-        if x_rmt is None:
-            x_rmt = stimulation.calibrate_rmt(spec, n_neurons=n, dt_ms=dt)
-        p_direct[:] = stimulation.direct_probability(x_rmt * intensity / 100.0, spec)
+        p_direct[:] = stimulation.direct_probability(dose["x"], spec)
     pulse_steps = np.round(deliv * 1000.0 * steps_per_ms).astype(np.int64)
-    isi_ms = np.diff(sched) * 1000.0
-    win_ms = min(window_ms, float(isi_ms.min()) if isi_ms.size else window_ms)
-    win_len = max(1, int(round(win_ms * steps_per_ms)))
-    win_steps = np.round(deliv * 1000.0 * steps_per_ms).astype(np.int64)
+    onset_steps = np.round(onsets_s * 1000.0 * steps_per_ms).astype(np.int64)
+    win_steps, win_len = _event_windows(np.r_[pulse_steps, onset_steps],
+                                        max(1, int(round(window_ms * steps_per_ms))))
+    event_s = np.r_[deliv, onsets_s]  # the event time of each window (first event of its step)
+    event_steps = np.r_[pulse_steps, onset_steps]
+    first = np.unique(event_steps, return_index=True)[1]
 
     res = _engine.run(spec, n_neurons=n, dt_ms=dt, n_steps=n_steps, seed=seed, weight_scale_ee=w,
                       pulse_steps=pulse_steps, p_direct=p_direct, win_steps=win_steps, win_len=win_len,
-                      n_sample_syn=n_synapses, record_raster=True)
+                      n_sample_syn=n_synapses, record_raster=True, raster_tracked_only=True, record_lfp=False,
+                      afferent_onsets_ms=onsets_s * 1000.0, volley=volley)
     built = res.built
     delay_s = float(built.delays[0]) * dt * 1e-3 if built.delays.size else 0.0
     spike_t = res.spk_step * dt * 1e-3 - baseline_s
@@ -218,20 +315,9 @@ def synapse_activity(protocol, network: str = "cortex", *, seed: int = 0, n_syna
     post_cells = res.track[res.syn_post]
     s_count = pre_cells.shape[0]
 
-    def trains(cells, shift):
-        # events of every sampled synapse whose cell is `cells[s]`
-        order = np.argsort(res.spk_idx, kind="stable")
-        idx_sorted, t_sorted = res.spk_idx[order], spike_t[order]
-        lo = np.searchsorted(idx_sorted, cells, side="left")
-        hi = np.searchsorted(idx_sorted, cells, side="right")
-        ptr = np.zeros(s_count + 1, dtype=np.int64)
-        np.cumsum(hi - lo, out=ptr[1:])
-        times = np.concatenate([t_sorted[a:b] for a, b in zip(lo, hi, strict=True)]) + shift if s_count else np.zeros(0)
-        return ptr, times
-
-    pre_ptr, pre_t = trains(pre_cells, delay_s)
-    post_ptr, post_t = trains(post_cells, 0.0)
-    onsets = deliv - baseline_s
+    pre_ptr, pre_t = _trains(res.spk_idx, spike_t, pre_cells, delay_s)
+    post_ptr, post_t = _trains(res.spk_idx, spike_t, post_cells, 0.0)
+    onsets = event_s[first] - baseline_s
     n_w = onsets.size
     d_groups = np.repeat(np.arange(s_count), n_w)
     d_times = np.tile(onsets, s_count)
@@ -239,20 +325,30 @@ def synapse_activity(protocol, network: str = "cortex", *, seed: int = 0, n_syna
     d_ptr, d_times, d_peaks = _csr(d_groups, d_times, s_count, d_peaks)
 
     # unitary EPSP: the reference weight (charge of one spike, mV) before the current-jump scaling
-    scale_e = (1.0 - built.decay_e) / dt if built.decay_e else 1.0 / dt
     weight_mV = np.empty(s_count)
     for k, (a, b) in enumerate(zip(pre_cells, post_cells, strict=True)):
         lo, hi = built.indptr[a], built.indptr[a + 1]
-        weight_mV[k] = built.weights[lo + int(np.flatnonzero(built.indices[lo:hi] == b)[0])] / scale_e
+        weight_mV[k] = built.weights[lo + int(np.flatnonzero(built.indices[lo:hi] == b)[0])] / built.scale_e
+    pulses = deliv - baseline_s
+    fire = pre_fire_fraction(pre_cells, res.spk_idx, spike_t, pulses)
     meta = {
         "network": spec.name, "seed": seed, "n_neurons": n, "dt_ms": dt, "weight_scale_ee": w,
         "protocol": protocol.label(), "protocol_json": json.dumps(protocol.summary(), sort_keys=True),
         "intensity_rmt": intensity, "x_rmt": float(x_rmt) if x_rmt is not None else float("nan"),
-        "p_direct_E": float(p_direct[0, 0]) if deliv.size else 0.0,
-        "p_direct_I": float(p_direct[0, 1]) if deliv.size else 0.0,
-        "axonal_delay_ms": delay_s * 1e3, "depol_window_ms": win_len * dt,
+        "field_vm": float(dose["field_vm"]), "waveform": dose["waveform"],
+        "intensity_ref": protocol.intensity_ref,
+        **_direct_attrs(p_direct, spec, deliv.size),
+        "axonal_delay_ms": delay_s * 1e3, "depol_window_ms": float(window_ms),
         "rate_E_hz": float(res.counts[:, 0].sum() / built.n_exc / total),
+        "rate_I_hz": float(res.counts[:, 1].sum() / max(built.n - built.n_exc, 1) / total),
+        "pre_fire_window_ms": PRE_FIRE_WINDOW_MS, "pre_fire_frac": fire,
+        "pre_fire_frac_mean": float(fire.mean()) if fire.size else 0.0,
+        "nerve_times_s": nerve - baseline_s, "afferent_latency_ms": float(volley.latency_ms),
+        "afferent_volley": json.dumps(dataclasses.asdict(volley), sort_keys=True),
+        "n_afferent_cells": int(res.afferent_cells.size),
+        "n_pulses_simulated": int(deliv.size), "n_pulses_session": int(protocol.n_delivered),
     }
     return SynapseActivity(pre_ptr, pre_t, post_ptr, post_t, d_ptr, d_times, d_peaks, weight_mV,
-                           deliv - baseline_s, protocol.delivered_afferent_times_s().astype(float),
-                           -baseline_s, total - baseline_s, meta)
+                           pulses, onsets_s - baseline_s, -baseline_s, total - baseline_s, meta,
+                           pre_afferent=np.isin(pre_cells, res.afferent_cells),
+                           post_afferent=np.isin(post_cells, res.afferent_cells))

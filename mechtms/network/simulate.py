@@ -44,11 +44,15 @@ def _check_common(network, n_neurons, dt_ms, seed, weight_scale_ee):
 
 
 def _schedule(protocol, baseline_s, post_s, duration_s):
-    """Absolute pulse times (scheduled, delivered), total duration and intensity."""
+    """Absolute pulse times (scheduled, delivered), total duration and intensity (% RMT;
+    NaN for a V/m protocol, whose % RMT follows from :func:`stimulation.pulse_field`)."""
     if protocol is None:
         total = baseline_s + post_s if duration_s is None else duration_s
         return np.zeros(0), np.zeros(0), total, 0.0
-    intensity = stimulation.check_intensity(protocol.intensity_rmt)
+    if protocol.intensity_ref == "V/m":
+        intensity = float("nan")
+    else:
+        intensity = stimulation.check_intensity(protocol.intensity_rmt)
     sched = baseline_s + protocol.pulse_times_s()
     deliv = baseline_s + protocol.delivered_pulse_times_s()
     total = baseline_s + protocol.duration_s + post_s if duration_s is None else duration_s
@@ -60,7 +64,8 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
              weight_scale_ee: float = 1.0, record=("raster", "rates", "lfp"),
              baseline_s: float = 2.0, post_s: float = 2.0, x_rmt: float | None = None,
              activation: str = "soma", drive_window_ms: float = 15.0, n_sample_syn: int = 200,
-             max_pulses: int | None = None, bey_params: dict | None = None) -> xr.Dataset:
+             max_pulses: int | None = None, bey_params: dict | None = None,
+             afferent=None) -> xr.Dataset:
     """Simulate a spiking network, optionally under an rTMS protocol.
 
     Parameters
@@ -107,14 +112,18 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         Simulate only the first ``max_pulses`` pulses (the run ends ``post_s`` after the last).
     bey_params : dict, optional
         Parameters of the ``"bey"`` network (:data:`mechtms.network.bey.DEFAULTS`).
+    afferent : mechtms.network.afferent.AfferentVolley, optional
+        How the nerve stimuli of a PAS protocol reach the cortex (default
+        ``afferent.DEFAULT_VOLLEY``: 20 ms latency, 30 % of E cells).
 
     Returns
     -------
     xarray.Dataset
         ``rate_E``, ``rate_I`` (Hz, dim ``time`` in s, 1 ms bins), ``lfp`` (RWS proxy,
         a.u.), ``i_ampa``/``i_gaba`` (mean current per E cell), raster ``spike_time_s`` and
-        ``spike_neuron`` (dim ``spike``), ``pulse_time_s`` (dim ``pulse``) and the drive
-        variables (see :func:`session_drive`); provenance in ``attrs``.
+        ``spike_neuron`` (dim ``spike``), ``pulse_time_s`` (dim ``pulse``),
+        ``afferent_time_s`` (dim ``afferent``: PAS volley onsets at the cortex) and the
+        drive variables (see :func:`session_drive`); provenance in ``attrs``.
     """
     if network == "bey":
         from . import bey
@@ -132,11 +141,14 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
     if duration_s is not None:
         duration_s = _checks.finite_number("duration_s", duration_s, low=0.0, low_open=True, high=1e5)
     sched, deliv, total, intensity = _schedule(protocol, baseline_s, post_s, duration_s)
+    volley = _check_volley(afferent)
+    nerve = baseline_s + protocol.delivered_afferent_times_s() if protocol is not None else np.zeros(0)
     if max_pulses is not None:
         max_pulses = _checks.whole_number("max_pulses", max_pulses, low=1)
         if max_pulses < sched.size:
             last = sched[max_pulses - 1]
             sched, deliv = sched[:max_pulses], deliv[deliv <= last + 1e-12]
+            nerve = nerve[:max_pulses]
             if duration_s is None:
                 total = last + post_s
     if total <= 0:
@@ -145,13 +157,16 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
     n_steps = int(round(total * 1000.0 * steps_per_ms))
     sched, deliv = sched[sched * 1000.0 < total * 1000.0], deliv[deliv * 1000.0 < total * 1000.0]
 
-    p_direct = np.zeros((deliv.size, 2))
+    p_direct = np.zeros((deliv.size, len(stimulation.kind_names(spec))))
+    dose: dict = {"x": 0.0, "field_vm": 0.0, "waveform": "none", "x_rmt": x_rmt}
+    if protocol is not None:
+        dose = stimulation.pulse_field(protocol, spec, n_neurons=n, dt_ms=dt, x_rmt=x_rmt, need=deliv.size > 0)
+        intensity, x_rmt = dose["intensity_rmt"], dose["x_rmt"]
     if deliv.size:
-        if x_rmt is None:
-            x_rmt = stimulation.calibrate_rmt(spec, n_neurons=n, dt_ms=dt)
-        x_rmt = _checks.finite_number("x_rmt", x_rmt, low=0.0, low_open=True)
-        p_direct[:] = stimulation.direct_probability(x_rmt * intensity / 100.0, spec)
+        p_direct[:] = stimulation.direct_probability(dose["x"], spec)
     pulse_steps = np.round(deliv * 1000.0 * steps_per_ms).astype(np.int64)
+    onsets_s = volley.latency_ms * 1e-3 + nerve
+    onsets_s = onsets_s[(onsets_s >= 0) & (onsets_s * 1000.0 < total * 1000.0)]
 
     want_drive = "drive" in record and sched.size > 0
     win_steps, win_len = np.zeros(0, np.int64), 1
@@ -164,7 +179,9 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
     res = _engine.run(spec, n_neurons=n, dt_ms=dt, n_steps=n_steps, seed=seed, weight_scale_ee=w,
                       pulse_steps=pulse_steps, p_direct=p_direct, win_steps=win_steps,
                       win_len=win_len, n_sample_syn=n_sample_syn if want_drive else 0,
-                      record_raster="raster" in record, axonal=activation == "axon")
+                      record_raster="raster" in record, record_lfp="lfp" in record,
+                      axonal=activation == "axon",
+                      afferent_onsets_ms=onsets_s * 1000.0, volley=volley)
     ne, ni = res.built.n_exc, n - res.built.n_exc
     time = np.arange(res.counts.shape[0]) * 1e-3
     coords = {"time": ("time", time, {"units": "s"})}
@@ -179,9 +196,10 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         data["lfp"] = ("time", rws_proxy(res.i_syn[:, 0], res.i_syn[:, 1]),
                        {"units": "a.u.", "long_name": "LFP proxy (RWS, Mazzoni et al. 2015)"})
     if "volley" in record:
-        data["volley"] = ("time", res.counts[:, 0].astype(float), {
+        data["volley"] = ("time", res.counts[:, 2].astype(float), {
             "units": "spikes per 1 ms bin", "long_name": "spikes of the corticospinal output cells"})
-        attrs_volley = {"n_output_cells": int(ne), "output_population": "all excitatory cells"}
+        lo, hi = res.built.output_range
+        attrs_volley = {"n_output_cells": int(hi - lo), "output_population": res.built.output_name}
     else:
         attrs_volley = {}
     if "raster" in record:
@@ -189,6 +207,9 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         data["spike_neuron"] = ("spike", res.spk_idx, {"units": "1", "long_name": "neuron index (E first)"})
     data["pulse_time_s"] = ("pulse", sched, {"units": "s", "long_name": "scheduled pulse times"})
     data["delivered"] = ("pulse", np.isin(sched, deliv).astype(np.int8), {"units": "1"})
+    if onsets_s.size:
+        data["afferent_time_s"] = ("afferent", onsets_s, {"units": "s", "long_name":
+                                   "onsets of the PAS afferent volleys at the cortex"})
     attrs = {
         "mechtms_version": __version__, "network": spec.name, "source": spec.source,
         "seed": seed, "dt_ms": dt, "n_neurons": n, "n_exc": ne, "n_synapses": res.built.n_synapses,
@@ -196,9 +217,11 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         "protocol": "none" if protocol is None else protocol.label(),
         "intensity_rmt": intensity, "sham": int(bool(protocol is not None and protocol.sham)),
         "x_rmt": float(x_rmt) if x_rmt is not None else float("nan"),
-        "p_direct_E": float(p_direct[0, 0]) if deliv.size else 0.0,
-        "p_direct_I": float(p_direct[0, 1]) if deliv.size else 0.0,
-        "activation": activation,
+        "field_vm": float(dose["field_vm"]), "waveform": dose["waveform"],
+        "intensity_ref": "none" if protocol is None else protocol.intensity_ref,
+        **_direct_attrs(p_direct, spec, deliv.size),
+        "activation": activation, "n_afferent_cells": int(res.afferent_cells.size),
+        "afferent_latency_ms": float(volley.latency_ms),
         "rate_E_hz": float(res.counts[:, 0].sum() / ne / total),
         "rate_I_hz": float(res.counts[:, 1].sum() / max(ni, 1) / total),
     }
@@ -215,6 +238,30 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         attrs["drive_window_ms"] = win_len * dt
         attrs["n_sample_syn"] = int(res.syn_pre.size)
     return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def _direct_attrs(p_direct, spec, n_delivered) -> dict:
+    """``p_direct_E``/``p_direct_I`` (for layered networks the size-weighted means over
+    the excitatory / inhibitory cell types) and ``p_direct_<cell type>``."""
+    types = getattr(spec, "cell_types", None)
+    if not types:
+        return {"p_direct_E": float(p_direct[0, 0]) if n_delivered else 0.0,
+                "p_direct_I": float(p_direct[0, 1]) if n_delivered else 0.0}
+    out = {f"p_direct_{t.name}": float(p_direct[0, i]) if n_delivered else 0.0 for i, t in enumerate(types)}
+    for role in ("E", "I"):
+        sel = [(t.fraction, out[f"p_direct_{t.name}"]) for t in types if (t.role == "E") == (role == "E")]
+        out[f"p_direct_{role}"] = sum(f * q for f, q in sel) / sum(f for f, _ in sel)
+    return out
+
+
+def _check_volley(volley):
+    from . import afferent
+
+    if volley is None:
+        return afferent.DEFAULT_VOLLEY
+    if not isinstance(volley, afferent.AfferentVolley):
+        raise ValueError(f"afferent must be a mechtms.network.afferent.AfferentVolley, got {volley!r}")
+    return volley
 
 
 def _spontaneous_rate(rate_e: np.ndarray, pulses_s: np.ndarray, settle_s: float = 0.5,

@@ -214,9 +214,9 @@ class Protocol:
         ``-pas_isi_ms/1000`` (negative for a positive interval). When its volley reaches
         the cortex (the N20 latency) is the network's business, not the protocol's.
         """
-        if self.kind != "pas":
+        if self.kind != "pas" or self.pas_isi_ms is None:
             return np.empty(0)
-        return self.pulse_times_s() - float(self.pas_isi_ms) / 1000.0
+        return self.pulse_times_s() - self.pas_isi_ms / 1000.0
 
     def delivered_afferent_times_s(self) -> np.ndarray:
         """Nerve stimuli actually given: :meth:`afferent_times_s`, or empty for a sham."""

@@ -33,6 +33,7 @@ from .. import __version__, _checks
 from ._engines import ENGINES, point_seeds, run_dask, run_local, run_serial
 from ._sensitivity import sensitivity
 from ._space import Space, make_space
+from ._spec import check_space
 from ._store import DONE, FAILED, PENDING, ScanStore, read_definition
 from ._targets import (
     COURSE_AXES,
@@ -45,7 +46,7 @@ from ._targets import (
     parse_readouts,
 )
 
-__all__ = ["scan", "sensitivity", "open_scan", "ModelTarget", "CourseTarget", "FunctionTarget",
+__all__ = ["scan", "sensitivity", "open_scan", "check_space", "ModelTarget", "CourseTarget", "FunctionTarget",
            "make_space", "point_seeds", "course_from_axes", "PROTOCOL_AXES", "COURSE_AXES",
            "ENGINES", "PENDING", "DONE", "FAILED"]
 
@@ -97,6 +98,13 @@ def scan(target, space, store=None, engine: str = "local", scheduler: str | None
         On resume, also rerun the chunks holding failed points (e.g. after fixing a
         worker's environment); by default a failure is a result and is kept.
 
+    Raises
+    ------
+    ValueError
+        Before anything runs (no store is created or opened) when the spec is invalid: an
+        unknown axis or read-out, or any point whose protocol, course, condition or
+        ``X@day=N`` read-out cannot exist (:func:`mechtms.scans.check_space`).
+
     Returns
     -------
     xarray.Dataset
@@ -118,6 +126,7 @@ def scan(target, space, store=None, engine: str = "local", scheduler: str | None
             raise ValueError(f"read-out name {r.name!r} is also {'an axis' if r.name in space.axes else 'reserved'}; "
                              f"name it, e.g. readouts={{'{r.name}_end': {r.spec!r}}}")
     units = target.check(space.axes, ro)
+    check_space(target, space, ro)  # an invalid point refuses the whole scan before anything runs
     workers = _checks.whole_number("workers", workers if workers is not None else (os.cpu_count() or 1), low=1)
     n = space.n_points
     if chunk_size is None:

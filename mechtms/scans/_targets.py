@@ -209,6 +209,16 @@ class ModelTarget:
     def default_readouts(self) -> tuple[Readout, ...]:
         return parse_readouts(list(self.info.outputs))
 
+    def point_axes(self) -> tuple[str, ...]:
+        """Axes whose values can make a point invalid (checked up front, :mod:`mechtms.scans._spec`)."""
+        return (*PROTOCOL_AXES, *COURSE_AXES, "dose") if self.course is not None else ()
+
+    def check_point(self, point: Mapping, readouts) -> None:
+        """ValueError if ``point`` (values of :meth:`point_axes`) describes an impossible run."""
+        from ._spec import check_model_point
+
+        check_model_point(self, point, readouts)
+
     def check(self, axes, readouts) -> dict[str, str]:
         from .. import ode
         from ..models import load_model, units_of
@@ -373,6 +383,13 @@ class FunctionTarget:
         result = self.call(point, seed)
         return [reduce_result(r, result) for r in readouts]
 
+    def warm(self) -> None:
+        """Run the function's ``warm`` attribute, if it has one, with the fixed arguments (a local
+        worker calls this once at start-up: compile models and kernels before the first chunk)."""
+        warm = getattr(self.func, "warm", None)
+        if warm is not None:
+            warm(**self.fixed)
+
     def __getstate__(self):
         return {"id": self.id, "fixed": self.fixed}
 
@@ -409,6 +426,16 @@ class CourseTarget:
 
     def default_readouts(self) -> tuple[Readout, ...]:
         return parse_readouts(list(self.DEFAULT_READOUTS))
+
+    def point_axes(self) -> tuple[str, ...]:
+        """Axes whose values can make a point invalid (checked up front, :mod:`mechtms.scans._spec`)."""
+        return (*PROTOCOL_AXES, *COURSE_AXES, "condition")
+
+    def check_point(self, point: Mapping, readouts) -> None:
+        """ValueError if ``point`` describes an impossible course, condition or read-out."""
+        from ._spec import check_course_point
+
+        check_course_point(self, point, readouts)
 
     def check(self, axes, readouts) -> dict[str, str]:
         import inspect

@@ -1,0 +1,226 @@
+"""Virtual cohorts: subjects drawn from documented distributions, run on the scan engines.
+
+>>> import mechtms as mt
+>>> from mechtms import protocols
+>>> ds = mt.cohort(protocols.preset("itbs_600"), condition="healthy", n=40, seed=0)   # doctest: +SKIP
+>>> ds.responder_rate.sel(arm="active"), ds.responder_ci_low, ds.responder_ci_high  # doctest: +SKIP
+
+Each subject is one point (subject x arm) of :func:`mechtms.scan`, so a cohort runs on the
+local or dask engine, streams to a resumable store, and gives the same numbers bit for
+bit on every engine. Responder rates carry a Wilson score 95 % interval (:func:`wilson`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict
+
+import numpy as np
+
+from .. import _checks
+from ._run import BASE_READOUTS, run_point, true_outcome
+from ._variability import (
+    DEFAULT,
+    MEP_TRIAL_CV_1MV,
+    MEP_TRIALS,
+    Dist,
+    draw_subject,
+    measurement_sd,
+    variability,
+)
+
+__all__ = ["cohort", "wilson", "Dist", "DEFAULT", "variability", "draw_subject", "measurement_sd",
+           "anchor_value", "MEP_TRIALS", "MEP_TRIAL_CV_1MV"]
+
+#: Read-out of each condition's cohort (what responders are judged on).
+READOUT_OF = {"healthy": "MEP", "sci": "BMS", "uninjured": "BMS"}
+Z95 = 1.959963984540054
+
+
+def wilson(k, n, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval of a proportion ``k/n`` (95 % by default); (nan, nan) for n = 0."""
+    if n <= 0:
+        return math.nan, math.nan
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _default_arms(course):
+    from ..protocols import Course, Protocol
+
+    if isinstance(course, Protocol):
+        return {"active": course, "sham": course.as_sham()}
+    if isinstance(course, Course):
+        return {"active": course, "sham": course.replace(protocol=course.protocol.as_sham())}
+    raise ValueError(f"course must be a mechtms Protocol (one session) or Course, got {type(course).__name__}")
+
+
+def _as_arm(name, value):
+    from ..protocols import Course, Protocol, preset, preset_course
+
+    if isinstance(value, str):
+        try:
+            return preset(value)
+        except (KeyError, ValueError):
+            return preset_course(value)
+    if isinstance(value, Protocol | Course):
+        return value
+    raise ValueError(f"arms[{name!r}] must be a Protocol, a Course or a preset name, got {value!r}")
+
+
+def cohort(course, condition: str = "healthy", n: int = 40, variability=None, arms=None, seed: int = 0, *,
+           engine: str = "serial", workers: int | None = None, scheduler: str | None = None, store=None,
+           threshold: float = 0.0, expected_sign: int | None = None, network=None, changes=None,
+           progress: bool = False):
+    """Run a virtual cohort through both arms and return per-subject outcomes and responder rates.
+
+    Parameters
+    ----------
+    course : Protocol, Course or preset name
+        The active treatment: a session (single-session after-effect) or a course (the chain).
+    condition : str
+        ``healthy`` (MEP change, %), ``sci`` / ``uninjured`` (BMS on the last day).
+    n : int
+        Subjects (each runs every arm).
+    variability : "default", "none" or mapping name -> Dist, optional
+        Subject distributions (:data:`mechtms.cohorts.DEFAULT`, documented with sources).
+    arms : mapping name -> Protocol/Course/preset, optional
+        Default ``{"active": course, "sham": course as sham}``. A placebo or regression term is
+        added to sham only where the condition documents one (none does yet: ``attrs["placebo"]``).
+    seed : int
+        Root of every subject's draws: same seed, same cohort, on every engine.
+    engine, workers, scheduler, store
+        As :func:`mechtms.scan` (``store`` makes the cohort resumable).
+    threshold : float
+        Responder: measured change beyond ``threshold`` (in the read-out's units) in the expected
+        direction. Default 0 (Hamada et al. 2013: any change in the expected direction).
+    expected_sign : {+1, -1}, optional
+        Expected direction; default the sign of the typical subject's (all distributions at their
+        centre) active outcome.
+    network : mechtms.coupling.NetworkOptions, optional
+        For a course (the chain).
+    changes : mapping model -> {parameter: value}, optional
+        Applied to every subject (e.g. a model variant).
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``subject``, ``arm``: ``outcome`` (model), ``measured`` (with MEP measurement
+        noise), ``responder`` (0/1); per subject the drawn quantities; per arm
+        ``responder_rate``, ``responder_ci_low``, ``responder_ci_high`` (Wilson 95 %),
+        ``mean_measured``, ``sd_measured``. Attrs: provenance, variability with sources, the
+        responder rule, the CI method.
+    """
+    import mechtms as mt
+
+    from .. import conditions
+
+    n = _checks.whole_number("n", n, low=1, high=1_000_000)
+    seed = _checks.whole_number("seed", seed, low=0, high=2**32 - 1)
+    cond = conditions.get(condition)
+    readout = READOUT_OF.get(cond.name)
+    if readout is None:
+        raise _checks.unknown_name("cohort condition", cond.name, READOUT_OF, exc=ValueError)
+    if isinstance(course, str):
+        course = _as_arm("course", course)
+    arm_map = _default_arms(course) if arms is None else {str(k): _as_arm(k, v) for k, v in dict(arms).items()}
+    if not arm_map:
+        raise ValueError("arms is empty: give at least one arm")
+    dists = variability if isinstance(variability, dict) and all(isinstance(d, Dist) for d in variability.values()) \
+        else _variability(variability)
+    threshold = _checks.finite_number("threshold", threshold, low=0)
+    if expected_sign is None:
+        typical = {k: d.center for k, d in dists.items()} | {"network_seed": draw_subject(seed, 0, dists)["network_seed"]}
+        active = arm_map.get("active", next(iter(arm_map.values())))
+        expected_sign = 1 if true_outcome(active, typical, dists, cond.name, readout, network, changes) >= 0 else -1
+    if expected_sign not in (1, -1):
+        raise ValueError(f"expected_sign must be +1 or -1, got {expected_sign!r}")
+    fixed = {"cohort_seed": seed, "arms": arm_map, "dists": dists, "condition": cond.name, "readout": readout,
+             "network": network, "changes": changes}
+    target = mt.scans.FunctionTarget(run_point, **fixed)
+    names = sorted(dists)
+    ds = mt.scan(target, {"subject": list(range(n)), "arm": list(arm_map)}, store=store, engine=engine,
+                 workers=workers, scheduler=scheduler, seed=seed, common_seed=True, progress=progress,
+                 readouts=[*BASE_READOUTS, *names])
+    return _summarise(ds, names, dists, cond, readout, threshold, expected_sign, arm_map)
+
+
+def _variability(spec):
+    return variability(spec)
+
+
+def _summarise(ds, names, dists, cond, readout, threshold, expected_sign, arm_map):
+    import xarray as xr
+
+    out = xr.Dataset(coords={"subject": ds.subject.values, "arm": ds.arm.values})
+    unit = "% change" if readout == "MEP" else "score"
+    out["outcome"] = (("subject", "arm"), ds.outcome.values, {"units": unit, "description": f"model {readout} outcome"})
+    out["measured"] = (("subject", "arm"), ds.measured.values,
+                       {"units": unit, "description": "outcome as measured (MEP: averaged trials with noise)"})
+    out["status"] = (("subject", "arm"), ds.status.values, ds.status.attrs)
+    resp = (expected_sign * ds.measured.values > threshold).astype(np.int8)
+    resp = np.where(ds.status.values == 1, resp, -1).astype(np.int8)
+    out["responder"] = (("subject", "arm"), resp, {"description": "1 responder, 0 not, -1 failed point",
+                                                    "rule": f"{'+' if expected_sign > 0 else '-'}measured > {threshold:g}"})
+    for name in [*names, "network_seed"]:
+        out[name] = ("subject", ds[name].values[:, 0],
+                     {"units": "", "description": asdict(dists[name])["source"] if name in dists else "network instance"})
+    rates, lo, hi, mean, sd, k_all, n_all = [], [], [], [], [], [], []
+    for j in range(ds.arm.size):
+        ok = resp[:, j] >= 0
+        k, m = int(resp[ok, j].sum()), int(ok.sum())
+        a, b = wilson(k, m)
+        rates.append(k / m if m else math.nan)
+        lo.append(a)
+        hi.append(b)
+        vals = ds.measured.values[ok, j]
+        mean.append(float(np.mean(vals)) if m else math.nan)
+        sd.append(float(np.std(vals, ddof=1)) if m > 1 else math.nan)
+        k_all.append(k)
+        n_all.append(m)
+    out["responder_rate"] = ("arm", np.array(rates), {"units": "fraction"})
+    out["responder_ci_low"] = ("arm", np.array(lo), {"units": "fraction", "method": "Wilson score interval, 95 %"})
+    out["responder_ci_high"] = ("arm", np.array(hi), {"units": "fraction", "method": "Wilson score interval, 95 %"})
+    out["n_responders"] = ("arm", np.array(k_all))
+    out["n_subjects"] = ("arm", np.array(n_all))
+    out["mean_measured"] = ("arm", np.array(mean), {"units": unit})
+    out["sd_measured"] = ("arm", np.array(sd), {"units": unit, "description": "between-subject SD (ddof=1)"})
+    from ..protocols import Course
+
+    out.attrs = {k: v for k, v in ds.attrs.items() if k in ("mechtms_version", "seed", "engine", "store", "scan")}
+    out.attrs.update({
+        "condition": cond.name, "readout": readout, "expected_sign": int(expected_sign), "threshold": threshold,
+        "ci_method": "Wilson score interval, 95 %",
+        "variability": json.dumps({k: asdict(d) for k, d in dists.items()}, sort_keys=True),
+        "placebo": getattr(cond, "placebo", None) or f"none documented for condition {cond.name!r}: sham gets none",
+        "arms": json.dumps({k: v.summary() for k, v in arm_map.items()}, sort_keys=True),
+        "limitations": ("course arms run the chain (mechtms.simulate), which takes no plasticity or drive "
+                        "overrides: subjects differ there by network instance and measurement only")
+        if any(isinstance(v, Course) for v in arm_map.values()) else "",
+    })
+    return out
+
+
+#: Subjects of the cohorts that the validation anchors run (tbs_variability.csv).
+ANCHOR_COHORT_N = 60
+
+
+def anchor_value(row, what: str, changes=None) -> float:
+    """The cohort statistic an anchor row of ``data/tbs_variability.csv`` asks for."""
+    import os
+
+    from ..validation.anchors import protocol_changes
+
+    preset, _ = protocol_changes(row["protocol"])
+    n = 16 if os.environ.get("MECHTMS_FAST") else ANCHOR_COHORT_N
+    ds = cohort(preset, condition=row["condition"], n=n, seed=0, arms={"active": preset}, changes=changes,
+                engine="serial")
+    if what == "responder_fraction":
+        return float(ds.responder_rate.sel(arm="active"))
+    if what == "mep_change_sd_percent":
+        return float(ds.sd_measured.sel(arm="active"))
+    raise ValueError(f"unknown cohort statistic {what!r}")
