@@ -36,15 +36,31 @@ import numpy as np
 from .. import _checks
 from ..protocols import Protocol, ctbs, imtbs, itbs, rtms
 from .drive import N_SYNAPSES, NetworkDrive, clear_cache, network_activity, slice_activity
-from .model import DRIVE_RANGES, MODEL, parameters, schedule_changes
+from .model import DRIVE_RANGES as _INPUT_RANGES
+from .model import LEGACY_DRIVE, LEGACY_DRIVE_RANGES, MODEL, parameters, schedule_changes
+from .population import ATOL, RTOL
 from .session import AFTER_EFFECT_S, SessionResult, SynapseState, run_session
 
 __all__ = [
-    "AFTER_EFFECT_S", "DRIVE_RANGES", "MODEL", "N_SYNAPSES", "NetworkDrive", "SessionResult", "SynapseState",
+    "AFTER_EFFECT_S", "ATOL", "DRIVE_RANGES", "RTOL", "MODEL", "N_SYNAPSES", "NetworkDrive", "SessionResult", "SynapseState",
     "after_effect", "clear_cache", "crossover_frequency", "frequency_response", "intensity_response",
     "network_activity", "parameters", "run_session", "schedule_changes", "session_summary", "slice_activity",
     "slice_response", "tbs_table", "time_course",
 ]
+
+#: Inputs of the model file's regular schedule with their ranges; the keys of the 0.1
+#: mean-field drive (pre_prob, epsp_mV, bap_prob, bap_mV) are kept, DEPRECATED, so old
+#: callers import (their values are ignored).
+DRIVE_RANGES: dict[str, tuple[float, float]] = {**_INPUT_RANGES, **LEGACY_DRIVE_RANGES}
+
+
+def __getattr__(name: str):
+    if name == "DEFAULT_DRIVE":
+        warnings.warn("mechtms.plasticity.DEFAULT_DRIVE (the mean-field drive of mechtms 0.1) is deprecated and "
+                      "ignored: the synapses are driven by the network", DeprecationWarning, stacklevel=2)
+        return dict(LEGACY_DRIVE)
+    raise AttributeError(f"module 'mechtms.plasticity' has no attribute {name!r}")
+
 
 #: Variables of :func:`time_course` (population mean; ``<name>_sd`` the spread).
 OUTPUTS = ("W", "dW_percent", "Ca", "K", "M", "theta_p")

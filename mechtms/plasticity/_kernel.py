@@ -75,7 +75,7 @@ class SynParams(NamedTuple):
     tau_ca: float
     tau_K: float
     tau_M: float
-    kappa: float
+    M_max: float
     theta_d: float
     theta_p0: float
     beta: float
@@ -91,7 +91,9 @@ class SynParams(NamedTuple):
 
 @njit(cache=True, inline="always")
 def _theta_p(p, m):
-    return p.theta_p0 + p.kappa * m
+    """theta_p0 + M, the slide bounded at M_max (smoothly: M / (1 + (M/M_max)^4)^(1/4))."""
+    q = m / p.M_max
+    return p.theta_p0 + m / (1.0 + q * q * q * q) ** 0.25
 
 
 @njit(cache=True, inline="always")
@@ -100,7 +102,7 @@ def _decay(a, s, tau):
 
 
 @njit(cache=True, inline="always")
-def _rhs(p, g, lin, s, y, out):
+def _rhs(p, g, cb, lin, s, y, out):
     """Derivatives of (Ca, K, M, W, Ca_int) at time s after the anchor of the linear states."""
     ca = y[0]
     bf = _decay(lin[1], s, p.tau_f)
@@ -115,8 +117,8 @@ def _rhs(p, g, lin, s, y, out):
         block = 1.0 / (1.0 + np.exp(-p.k_mg * v) * p.mg_ratio)
         i_nmda = g * o * block * (p.V_r - v)
     out[0] = i_nmda - ca / p.tau_ca
-    out[1] = (ca - y[1]) / p.tau_K
-    out[2] = (ca - y[2]) / p.tau_M
+    out[1] = (ca - cb - y[1]) / p.tau_K
+    out[2] = (ca - cb - y[2]) / p.tau_M
     out[4] = ca
     relax = (p.W_base - y[3]) / p.tau_decay
     if p.beta * (ca - p.theta_d) < -40.0:  # sig_d < 4e-18: below the depression threshold nothing moves
@@ -184,12 +186,12 @@ _E1, _E3, _E4, _E5, _E6, _E7 = (71.0 / 57600.0, -71.0 / 16695.0, 71.0 / 1920.0, 
 
 
 @njit(cache=True)
-def _integrate_to(p, g, lin, t_anchor, t, t_stop, y, h, rtol, atol, h_max, k1, kk, ytmp, ynew, stats):
+def _integrate_to(p, g, cb, lin, t_anchor, t, t_stop, y, h, rtol, atol, h_max, k1, kk, ytmp, ynew, stats):
     """Integrate (Ca, K, M, W, Ca_int) from t to t_stop; returns (t_stop, next step size)."""
     if t_stop <= t:
         return t, h
     n = N_INT
-    _rhs(p, g, lin, t - t_anchor, y, k1)
+    _rhs(p, g, cb, lin, t - t_anchor, y, k1)
     k2 = kk[0]
     k3 = kk[1]
     k4 = kk[2]
@@ -205,22 +207,22 @@ def _integrate_to(p, g, lin, t_anchor, t, t_stop, y, h, rtol, atol, h_max, k1, k
         s0 = t - t_anchor
         for i in range(n):
             ytmp[i] = y[i] + h * _A21 * k1[i]
-        _rhs(p, g, lin, s0 + _C2 * h, ytmp, k2)
+        _rhs(p, g, cb, lin, s0 + _C2 * h, ytmp, k2)
         for i in range(n):
             ytmp[i] = y[i] + h * (_A31 * k1[i] + _A32 * k2[i])
-        _rhs(p, g, lin, s0 + _C3 * h, ytmp, k3)
+        _rhs(p, g, cb, lin, s0 + _C3 * h, ytmp, k3)
         for i in range(n):
             ytmp[i] = y[i] + h * (_A41 * k1[i] + _A42 * k2[i] + _A43 * k3[i])
-        _rhs(p, g, lin, s0 + _C4 * h, ytmp, k4)
+        _rhs(p, g, cb, lin, s0 + _C4 * h, ytmp, k4)
         for i in range(n):
             ytmp[i] = y[i] + h * (_A51 * k1[i] + _A52 * k2[i] + _A53 * k3[i] + _A54 * k4[i])
-        _rhs(p, g, lin, s0 + _C5 * h, ytmp, k5)
+        _rhs(p, g, cb, lin, s0 + _C5 * h, ytmp, k5)
         for i in range(n):
             ytmp[i] = y[i] + h * (_A61 * k1[i] + _A62 * k2[i] + _A63 * k3[i] + _A64 * k4[i] + _A65 * k5[i])
-        _rhs(p, g, lin, s0 + h, ytmp, k6)
+        _rhs(p, g, cb, lin, s0 + h, ytmp, k6)
         for i in range(n):
             ynew[i] = y[i] + h * (_B1 * k1[i] + _B3 * k3[i] + _B4 * k4[i] + _B5 * k5[i] + _B6 * k6[i])
-        _rhs(p, g, lin, s0 + h, ynew, k7)
+        _rhs(p, g, cb, lin, s0 + h, ynew, k7)
         err = 0.0
         for i in range(n - 1):  # Ca_int is a read-out: it does not steer the step
             e = h * (_E1 * k1[i] + _E3 * k3[i] + _E4 * k4[i] + _E5 * k5[i] + _E6 * k6[i] + _E7 * k7[i])
@@ -232,11 +234,15 @@ def _integrate_to(p, g, lin, t_anchor, t, t_stop, y, h, rtol, atol, h_max, k1, k
         if err <= 1.0:
             if ynew[0] > stats[0]:
                 stats[0] = ynew[0]
-            if ynew[0] > p.theta_d:
-                stats[3] += h
-                stats[5] += h * (ynew[0] - p.theta_d)
-                if ynew[1] > _theta_p(p, ynew[2]):
-                    stats[4] += h
+            if ynew[0] > p.theta_d or y[0] > p.theta_d:
+                # time above theta_d and the supra-threshold integral: trapezoid over the step
+                a0 = y[0] - p.theta_d if y[0] > p.theta_d else 0.0
+                a1 = ynew[0] - p.theta_d if ynew[0] > p.theta_d else 0.0
+                stats[5] += 0.5 * h * (a0 + a1)
+                if ynew[0] > p.theta_d:
+                    stats[3] += h
+                    if ynew[1] > _theta_p(p, ynew[2]):
+                        stats[4] += h
             stats[1] += 1.0
             t = t_stop if last else t + h
             for i in range(n):
@@ -255,7 +261,7 @@ def _integrate_to(p, g, lin, t_anchor, t, t_stop, y, h, rtol, atol, h_max, k1, k
 
 
 @njit(cache=True)
-def run_population(p, g_homeo, ev_ptr, ev_t, ev_kind, ev_amp, y0, t0, t1, rec_t, rtol, atol, h_max, h_event,
+def run_population(p, g_homeo, ca_bg, ev_ptr, ev_t, ev_kind, ev_amp, y0, t0, t1, rec_t, rtol, atol, h_max, h_event,
                    y_out, rec, stats):
     """Integrate every synapse from ``t0`` to ``t1`` (s).
 
@@ -264,6 +270,8 @@ def run_population(p, g_homeo, ev_ptr, ev_t, ev_kind, ev_amp, y0, t0, t1, rec_t,
     p : SynParams
     g_homeo : (S,) float64
         Homeostatic factor of each synapse's NMDA calcium current (model ``g_homeo``).
+    ca_bg : (S,) float64
+        Background calcium of each synapse (model ``Ca_bg``, µM): K and M integrate Ca - Ca_bg.
     ev_ptr : (S+1,) int64
         CSR pointer: events of synapse s are ``ev_*[ev_ptr[s]:ev_ptr[s+1]]``, sorted by
         time, then kind (events before ``t0`` or after ``t1`` are ignored).
@@ -316,7 +324,7 @@ def run_population(p, g_homeo, ev_ptr, ev_t, ev_kind, ev_amp, y0, t0, t1, rec_t,
             t_ev = ev_t[k] if k < end else np.inf
             t_rec = rec_t[r] if r < n_rec else np.inf
             t_stop = min(t_ev, t_rec, t1)
-            t, h = _integrate_to(p, p.G * g_homeo[s], lin, t_anchor, t, t_stop, y, h, rtol, atol, h_max, k1, kk, ytmp, ynew, st)
+            t, h = _integrate_to(p, p.G * g_homeo[s], ca_bg[s], lin, t_anchor, t, t_stop, y, h, rtol, atol, h_max, k1, kk, ytmp, ynew, st)
             while r < n_rec and rec_t[r] <= t:
                 rec[s, r, 0] = y[3]
                 rec[s, r, 1] = y[0]

@@ -25,6 +25,17 @@ where somata fire at 13 % and 2 %). These arrivals release transmitter at the sa
 synapse only; the compound depolarisation they would add is not there (the network has
 to supply it).
 
+Repeated blocks (the chain's shortcut)
+--------------------------------------
+The network has no plasticity within a session and its response to a pulse train is
+stationary after the first trains, so with ``NetworkDrive(max_periods=K)`` only the
+first 2K train periods (train plus pause; continuous protocols: 2K x ``BLOCK_S`` s, a
+whole number of bursts) are simulated, with the pause after the last simulated train
+recorded: the first K periods (the network's response from rest) are kept and every
+synapse's events of the next K periods (stationary) are repeated to the end of the
+session. The synapses are still integrated over the whole session. Checked against
+the full network run in ``tests/test_plasticity_session.py``.
+
 The slice's drive
 -----------------
 Dudek & Bear (1992, PNAS 89:4363) stimulated Schaffer collaterals of rat CA1 slices
@@ -45,6 +56,7 @@ import os
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,11 +76,13 @@ POST_S = 0.5
 AXON_THRESHOLD_RATIO = 0.5
 #: A presynaptic arrival within this window after a pulse counts as the pulse's own.
 AXON_WINDOW_MS = 3.0
+#: Block of a continuous protocol repeated by the shortcut, s (times ``max_periods``).
+BLOCK_S = 30.0
 #: Compound EPSP of the slice protocol (mV) and its spread between cells (CV).
 SLICE_DEPOL_MV = 10.0
 SLICE_DEPOL_CV = 0.3
 
-_MEMORY: OrderedDict[str, object] = OrderedDict()
+_MEMORY: OrderedDict[str, Any] = OrderedDict()
 _MEMORY_SIZE = 24
 
 
@@ -89,6 +103,13 @@ class NetworkDrive:
     axonal_standin : bool
         Add pulse-locked presynaptic arrivals of activated axons (module docstring) when
         the network does not provide them.
+    max_periods : int or None
+        The chain's shortcut (module docstring, "Repeated blocks"): simulate only the first
+        2 x ``max_periods`` train periods (continuous protocols: blocks of :data:`BLOCK_S`
+        s) in the network, keep the first half and repeat the second over the session.
+        None: the whole session (the default, what ``after_effect`` uses).
+    shortcut_min_s : float
+        Sessions shorter than this (s) always run whole.
     """
 
     network: str = "cortex"
@@ -97,8 +118,12 @@ class NetworkDrive:
     baseline_s: float = BASELINE_S
     post_s: float = POST_S
     axonal_standin: bool = True
+    max_periods: int | None = None
+    shortcut_min_s: float = 0.0
 
     def __post_init__(self) -> None:
+        if self.max_periods is not None:
+            _checks.whole_number("max_periods", self.max_periods, low=1)
         _checks.whole_number("n_synapses", self.n_synapses, low=1, high=2000)
         _checks.finite_number("baseline_s", self.baseline_s, low=1.0, high=60.0)
         _checks.finite_number("post_s", self.post_s, low=0.0, high=60.0)
@@ -206,9 +231,20 @@ def network_activity(protocol: Protocol, *, seed: int = 0, drive: NetworkDrive |
         except (OSError, ValueError, KeyError):
             activity = None
     if activity is None:
-        activity = synapse_activity(protocol, drive.network, seed=seed, n_synapses=drive.n_synapses,
+        block = _block(protocol, drive.max_periods) if protocol.duration_s >= drive.shortcut_min_s else None
+        if block is None:
+            activity = synapse_activity(protocol, drive.network, seed=seed, n_synapses=drive.n_synapses,
+                                        weight_scale_ee=weight_scale_ee, baseline_s=drive.baseline_s,
+                                        post_s=drive.post_s, n_neurons=drive.n_neurons)
+        else:
+            n_block, period_s = block
+            n_run = min(2 * n_block, protocol.n_pulses)
+            last = float(protocol.pulse_times_s()[n_run - 1])
+            part = synapse_activity(protocol, drive.network, seed=seed, n_synapses=drive.n_synapses,
                                     weight_scale_ee=weight_scale_ee, baseline_s=drive.baseline_s,
-                                    post_s=drive.post_s, n_neurons=drive.n_neurons)
+                                    post_s=max(2 * period_s - last, drive.post_s), n_neurons=drive.n_neurons,
+                                    max_pulses=n_run)
+            activity = repeat_blocks(part, protocol, period_s, drive.post_s)
         if cache and path is not None:
             try:
                 _save(path, activity)
@@ -222,6 +258,70 @@ def network_activity(protocol: Protocol, *, seed: int = 0, drive: NetworkDrive |
     if drive.axonal_standin and "p_axonal" not in activity.meta:
         activity = add_axonal_arrivals(activity, seed=seed)
     return activity
+
+
+def _block(protocol: Protocol, max_periods: int | None):
+    """(pulses per block, block period s) of the shortcut, or None to run the whole session."""
+    if max_periods is None or protocol.sham:
+        return None
+    if protocol.train_s is not None and protocol.n_trains > 1:
+        n_block = max_periods * protocol.bursts_per_train * protocol.pulses_per_burst
+        period = max_periods * protocol.train_period_s
+    else:
+        bursts = max(1, int(round(max_periods * BLOCK_S * protocol.frequency_hz)))
+        n_block = bursts * protocol.pulses_per_burst
+        period = bursts / protocol.frequency_hz
+    if 2 * n_block >= protocol.n_pulses:
+        return None
+    return n_block, float(period)
+
+
+def repeat_blocks(part, protocol: Protocol, period_s: float, post_s: float):
+    """The session from ``part``, a network run of its first two blocks of ``period_s``.
+
+    The first block (the network's response from rest) is kept; the second, where the
+    response is stationary, is repeated block after block to the end of the session.
+    """
+    t_last = float(protocol.pulse_times_s()[-1])
+    t_end = t_last + post_s
+    n_copies = max(1, int(np.ceil((t_end - period_s) / period_s)))
+    offsets = np.arange(n_copies) * period_s
+
+    def tile(ptr, times, values=None):
+        new_t, new_v, counts = [], [], []
+        for s in range(ptr.shape[0] - 1):
+            t = times[ptr[s]:ptr[s + 1]]
+            v = values[ptr[s]:ptr[s + 1]] if values is not None else None
+            head = t < period_s
+            second = (t >= period_s) & (t < 2 * period_s)
+            reps = (t[second][None, :] + offsets[:, None]).ravel()
+            keep = reps < t_end
+            ts = np.concatenate([t[head & (t < t_end)], reps[keep]])
+            new_t.append(ts)
+            counts.append(ts.size)
+            if v is not None:
+                new_v.append(np.concatenate([v[head & (t < t_end)], np.tile(v[second], n_copies)[keep]]))
+        out_ptr = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=out_ptr[1:])
+        cat = (lambda xs: np.concatenate(xs) if xs else np.zeros(0))  # noqa: E731
+        return out_ptr, cat(new_t), (cat(new_v) if values is not None else None)
+
+    pre_ptr, pre_t, _ = tile(part.pre_ptr, part.pre_times_s)
+    post_ptr, post_t, _ = tile(part.post_ptr, part.post_times_s)
+    d_ptr, d_t, d_v = tile(part.depol_ptr, part.depol_times_s, part.depol_mV)
+    meta = {**part.meta, "network_blocks": n_copies + 1, "block_s": period_s,
+            "n_pulses_simulated": int(part.pulse_times_s.size), "n_pulses_session": int(protocol.n_pulses)}
+    return dataclasses.replace(part, pre_ptr=pre_ptr, pre_times_s=pre_t, post_ptr=post_ptr, post_times_s=post_t,
+                               depol_ptr=d_ptr, depol_times_s=d_t, depol_mV=d_v,
+                               pulse_times_s=protocol.delivered_pulse_times_s().astype(float),
+                               afferent_times_s=_tiled_afferent(part, protocol), t_end_s=t_end, meta=meta)
+
+
+def _tiled_afferent(part, protocol: Protocol) -> np.ndarray:
+    if not part.afferent_times_s.size:
+        return part.afferent_times_s
+    latency = float(part.afferent_times_s[0] - protocol.delivered_afferent_times_s()[0])
+    return protocol.delivered_afferent_times_s().astype(float) + latency
 
 
 def clear_cache() -> None:

@@ -29,7 +29,7 @@ FIELD_TO_MODEL = {
     "tau_nr": "tau_nr", "V_rest": "V_rest", "tau_dr": "tau_dr", "tau_dd": "tau_dd",
     "bap_max": "bap_max_mV", "bap_rest": "bap_rest_mV", "bap_vhalf": "bap_vhalf_mV", "bap_k": "bap_k_mV",
     "bap_ff": "bap_ff", "tau_bf": "tau_bf", "tau_bs": "tau_bs", "G": "G_NMDA", "V_r": "V_r", "k_mg": "k_mg",
-    "tau_ca": "tau_Ca", "tau_K": "tau_K", "tau_M": "tau_M", "kappa": "kappa",
+    "tau_ca": "tau_Ca", "tau_K": "tau_K", "tau_M": "tau_M", "M_max": "M_max",
     "theta_d": "theta_d", "theta_p0": "theta_p0", "beta": "beta", "A_p": "A_p", "A_d": "A_d",
     "P1": "P1", "P2": "P2", "P3": "P3", "P4": "P4", "W_base": "W_base",
 }
@@ -38,7 +38,12 @@ DERIVED = ("depol_norm", "t_peak_d", "tau_decay")
 #: Inputs of the regular schedule and the representative synapse, with their allowed range.
 DRIVE_RANGES: dict[str, tuple[float, float]] = {
     "pre_release": (0.0, 1.0), "post_spike": (0.0, 1.0), "depol_mV": (0.0, 40.0),
-    "pre_offset_s": (0.0, 0.05), "post_offset_s": (0.0, 0.05), "epsp_unitary_mV": (0.0, 2.0)}
+    "pre_offset_s": (0.0, 0.005), "post_offset_s": (0.0, 0.005), "epsp_unitary_mV": (0.0, 2.0)}
+#: DEPRECATED: the mean-field drive of mechtms 0.1 (ignored since the network drives the
+#: synapses). Kept so that old callers import; removed in a later release.
+LEGACY_DRIVE: dict[str, float] = {"pre_prob": 1.0, "epsp_mV": 10.0, "bap_prob": 0.2, "bap_mV": 60.0}
+LEGACY_DRIVE_RANGES: dict[str, tuple[float, float]] = {
+    "pre_prob": (0.0, 1.0), "epsp_mV": (0.0, 40.0), "bap_prob": (0.0, 1.0), "bap_mV": (0.0, 100.0)}
 #: Parameters of the model that are neither state nor schedule (what ``changes`` may set).
 SCHEDULE = ("isi_s", "ppb", "ibi_s", "bpt", "train_period_s", "n_total")
 
@@ -111,7 +116,22 @@ def schedule_changes(protocol: Protocol) -> dict[str, float]:
 
 # ---- an explicit event train in SBML (for the libroadrunner cross-check) ----------------
 _EVENT_OF_KIND = {KIND_DEPOL: "depol_event", KIND_PRE: "pre_event", KIND_BAP: "bap_event"}
-_COUNTERS = ("n_pre", "n_bap", "n_depol")
+_COUNTERS = ("n_pre", "n_bap", "n_depol", "t_last_pulse", "pre_pending", "bap_pending", "k_in_burst",
+             "b_in_train", "j_train")
+
+
+def _time_at_least(t: float):
+    """The MathML ``time >= t`` with the csymbol time."""
+    import libsbml
+
+    node = libsbml.ASTNode(libsbml.AST_RELATIONAL_GEQ)
+    now = libsbml.ASTNode(libsbml.AST_NAME_TIME)
+    now.setName("time")
+    value = libsbml.ASTNode(libsbml.AST_REAL)
+    value.setValue(t)
+    node.addChild(now)
+    node.addChild(value)
+    return node
 
 
 def sbml_with_events(times_s, kinds, amps, *, changes: Mapping[str, float] | None = None) -> str:
@@ -154,11 +174,11 @@ def sbml_with_events(times_s, kinds, amps, *, changes: Mapping[str, float] | Non
         template = templates[int(kind)]
         ev = model.createEvent()
         ev.setId(f"train_{i}")
-        ev.setUseValuesFromTriggerTime(True)
+        ev.setUseValuesFromTriggerTime(False)
         trig = ev.createTrigger()
         trig.setInitialValue(False)
         trig.setPersistent(True)
-        trig.setMath(libsbml.parseL3Formula(f"time >= {t!r}"))
+        trig.setMath(_time_at_least(float(t)))
         prio = ev.createPriority()
         prio.setMath(template.getPriority().getMath().deepCopy())
         for ea in template.getListOfEventAssignments():
@@ -166,9 +186,9 @@ def sbml_with_events(times_s, kinds, amps, *, changes: Mapping[str, float] | Non
                 continue
             math_ = ea.getMath().deepCopy()
             if int(kind) == KIND_DEPOL:
-                math_.replaceArgument("depol_mV", libsbml.parseL3Formula(f"{amp!r}"))
+                math_.replaceArgument("depol_mV", libsbml.parseL3Formula(repr(float(amp))))
             elif int(kind) == KIND_PRE:
-                math_.replaceArgument("epsp_unitary_mV", libsbml.parseL3Formula(f"{amp!r}"))
+                math_.replaceArgument("epsp_unitary_mV", libsbml.parseL3Formula(repr(float(amp))))
             new = ev.createEventAssignment()
             new.setVariable(ea.getVariable())
             new.setMath(math_)

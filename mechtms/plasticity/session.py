@@ -21,6 +21,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +34,9 @@ from . import population as pop
 
 #: After-effect time after the last pulse, s (30 min: the MEP anchors span 15-60 min).
 AFTER_EFFECT_S = 1800.0
+#: After the last event the population is integrated this long, then followed in closed
+#: form at rest (an explicit integrator would be held to steps of ~tau_Ca by stability).
+SETTLE_S = 3.0
 #: Window after a pulse in which spikes count as evoked, s.
 EVOKED_WINDOW_S = 0.010
 
@@ -46,7 +50,8 @@ class SynapseState:
     W : (S,) float
         Weight (1 = baseline).
     M_excess : (S,) float
-        Metaplastic trace ``M`` above the synapse's background calcium, µM (relaxes with ``tau_M``).
+        Metaplastic trace ``M`` (calcium above the synapse's background, averaged over
+        ``tau_M``), µM; relaxes with ``tau_M``.
     """
 
     W: np.ndarray
@@ -99,7 +104,7 @@ class SessionResult:
     pre_evoked: np.ndarray
     post_evoked: np.ndarray
     meta: dict = field(default_factory=dict)
-    trace: object = None
+    trace: Any = None
 
     @property
     def n_synapses(self) -> int:
@@ -170,6 +175,22 @@ class SessionResult:
         return ds
 
 
+def _at_rest(params: K.SynParams, y: np.ndarray, t0: float, t1: float, ca_bg: np.ndarray) -> np.ndarray:
+    """States ``t1 - t0`` seconds later at rest (closed forms of the model with Ca = 0).
+
+    Valid once the fast states have died out (``SETTLE_S`` after the last event): the
+    calcium left is below 1e-10 uM, so the depression switch is shut (sig_d < 1e-12) and
+    W returns to baseline with ``tau_decay``; K and M relax to -Ca_bg with ``tau_K``, ``tau_M``.
+    """
+    dt = max(t1 - t0, 0.0)
+    out = pop.initial_state(y.shape[0], W=params.W_base + (y[:, K.I_W] - params.W_base) * np.exp(-dt / params.tau_decay))
+    out[:, 0] = 1.0 - (1.0 - y[:, 0]) * np.exp(-dt / params.tau_rec)
+    out[:, K.I_K] = -ca_bg + (y[:, K.I_K] + ca_bg) * np.exp(-dt / params.tau_K)
+    out[:, K.I_M] = -ca_bg + (y[:, K.I_M] + ca_bg) * np.exp(-dt / params.tau_M)
+    out[:, K.I_CAINT] = y[:, K.I_CAINT]
+    return out
+
+
 def _empty_events(n: int) -> pop.Events:
     return pop.Events(np.zeros(n + 1, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0))
 
@@ -191,10 +212,8 @@ def background_start(params: K.SynParams, events: pop.Events, t_start: float, st
     ca_raw = (second.y_end[:, K.I_CAINT] - first.y_end[:, K.I_CAINT]) / span if span > 0 else np.zeros(n)
     g_homeo = ca_h / (ca_h + ca_raw) if ca_h > 0 else np.ones(n)
     ca_bg = g_homeo * ca_raw
-    y = pop.initial_state(n, W=state.W)
+    y = pop.initial_state(n, W=state.W, M=state.M_excess)
     y[:, 0] = second.y_end[:, 0]
-    y[:, K.I_K] = ca_bg
-    y[:, K.I_M] = ca_bg + state.M_excess
     return y, g_homeo, ca_bg
 
 
@@ -280,23 +299,26 @@ def run_session(protocol: Protocol, state: SynapseState | None = None, *, seed: 
     if record_dt_s is not None:
         step = _checks.finite_number("record_dt_s", record_dt_s, low=0, low_open=True)
         rec_t = np.arange(t_start, t_end, step)
-    pre = pop.integrate(params, events, y0, t_start, 0.0, g_homeo=g_homeo, rec_t=None if rec_t is None else rec_t[rec_t < 0.0],
+    pre = pop.integrate(params, events, y0, t_start, 0.0, g_homeo=g_homeo, ca_bg=ca_bg, rec_t=None if rec_t is None else rec_t[rec_t < 0.0],
                         rtol=rtol, atol=atol)
-    sess = pop.integrate(params, events, pre.y_end, 0.0, t_end, g_homeo=g_homeo,
+    sess = pop.integrate(params, events, pre.y_end, 0.0, t_end, g_homeo=g_homeo, ca_bg=ca_bg,
                          rec_t=None if rec_t is None else rec_t[rec_t >= 0.0], rtol=rtol, atol=atol)
     y_end = sess.y_end
     t_last = float(activity.pulse_times_s[-1]) if activity.pulse_times_s.size else (
         float(protocol.duration_s) if protocol.n_delivered else 0.0)
     t_after = max(t_last + after_s, t_end)
     rest = _empty_events(n)
-    after = pop.integrate(params, rest, y_end, t_end, t_after, g_homeo=g_homeo, rtol=rtol, atol=atol)
+    t_settle = t_end + SETTLE_S
+    settled = pop.integrate(params, rest, y_end, t_end, t_settle, g_homeo=g_homeo, ca_bg=ca_bg, rtol=rtol, atol=atol)
+    after = _at_rest(params, settled.y_end, t_settle, t_after, ca_bg)
     follow = t_end if follow_s is None else _checks.finite_number("follow_s", follow_s, low=0)
     if follow > t_end:
-        at_follow = pop.integrate(params, rest, y_end, t_end, follow, g_homeo=g_homeo, rtol=rtol, atol=atol).y_end
+        at_follow = _at_rest(params, settled.y_end, t_settle, follow, ca_bg) if follow >= t_settle else pop.integrate(
+            params, rest, y_end, t_end, follow, g_homeo=g_homeo, ca_bg=ca_bg, rtol=rtol, atol=atol).y_end
     else:
         follow = t_end
         at_follow = y_end
-    state_next = SynapseState(at_follow[:, K.I_W].copy(), np.maximum(at_follow[:, K.I_M] - ca_bg, 0.0))
+    state_next = SynapseState(at_follow[:, K.I_W].copy(), np.maximum(at_follow[:, K.I_M], 0.0))
     ca_int = y_end[:, K.I_CAINT] - pre.y_end[:, K.I_CAINT]
     stats = np.maximum(pre.stats, 0.0)
     meta = {"pulses_delivered": int(activity.pulse_times_s.size), "duration_s": t_last,
@@ -310,7 +332,7 @@ def run_session(protocol: Protocol, state: SynapseState | None = None, *, seed: 
     trace = _trace(pre, sess, params) if rec_t is not None else None
     return SessionResult(
         protocol=protocol, seed=int(seed), W_start=state.W.copy(), W_session_end=y_end[:, K.I_W].copy(),
-        W_after=after.y_end[:, K.I_W].copy(), after_s=after_s, state_next=state_next, follow_s=follow,
+        W_after=after[:, K.I_W].copy(), after_s=after_s, state_next=state_next, follow_s=follow,
         ca_integral_uM_s=ca_int, ca_evoked_uM_s=ca_int - ca_bg * t_end, ca_background_uM=ca_bg,
         ca_peak_uM=np.maximum(stats[:, 0], sess.stats[:, 0]), ca_supra_uM_s=sess.stats[:, 5].copy(), t_ltd_s=sess.stats[:, 3].copy(),
         t_ltp_s=sess.stats[:, 4].copy(), pre_evoked=_evoked(activity, "pre"), post_evoked=_evoked(activity, "post"),
