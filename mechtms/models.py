@@ -200,6 +200,7 @@ def clear_cache() -> None:
     """Forget compiled models (e.g. after editing a model file in a notebook)."""
     _RUNNERS.clear()
     _sbml_cached.cache_clear()
+    _units_cached.cache_clear()
 
 
 def units_of(name: str) -> dict[str, str]:
@@ -207,7 +208,13 @@ def units_of(name: str) -> dict[str, str]:
 
     Header ``units:`` entries win; otherwise the SBML declaration is used (a unit
     definition's id where one matches, libsbml's formula otherwise). Unknown: ``""``.
+    Cached until the model file changes (a copy is returned).
     """
+    return dict(_units_cached(name, _path(name).stat().st_mtime_ns))
+
+
+@functools.cache
+def _units_cached(name: str, mtime_ns: int) -> dict[str, str]:
     import libsbml
 
     info = model_info(name)

@@ -1,26 +1,23 @@
 """Behavioural proxies and read-out helpers for the pathway models.
 
-The proxies are NOT mechanistic models of behaviour; they translate the molecular state
-into the scales on which the SCI study reports, with calibrations stated here and in
-``models/cx43_autophagy_mtor.ant``:
+Current read-outs (issue 12)
+    * MEP is **measured** by :func:`mechtms.mep.probe`: single pulses through the spiking
+      network with its current weights, the spared corticospinal tract and a motoneuron
+      pool; :func:`mechtms.mep.daily` gives one value per day of a course.
+    * BMS and the corticospinal transmission ``CST`` come from ``models/spinal_lesion.ant``
+      run by :func:`mechtms.lesion.simulate`, where recovery depends on connectivity
+      (spared + mTORC1-dependent sprouting) and on secondary tissue damage (inflammation
+      and autophagic flux), not on Cx43 by construction.
+    docs/lesion.md and docs/mep.md give both proxies, their calibration and sources.
 
-BMS (Basso Mouse Scale, 0-9; Basso et al. 2006, J Neurotrauma 23:635)
-    Computed inside ``cx43_autophagy_mtor``: a recovery index ``Rec`` relaxes with a
-    one-week time constant towards ``injury * repair / (repair + K_rep)``, where
-    ``repair = flux / (Cx43 (1 + D))``; ``BMS = 9 (1 - injury (1 - Rec))``. Sham stays 9;
-    ``K_rep`` is calibrated so a complete transection without treatment ends near BMS 1 on
-    day 28 (Basso 2006: 0-1.5 after transection). rTMS raises BMS only through the
-    molecular state (flux up, Cx43 down). Only sham (``injury = 0``) and complete
-    transection (``injury = 1``) are calibrated: for intermediate ``injury`` the day-1 BMS
-    (``9 (1 - injury)``) is far above what a contusion gives (Basso 2006: ~0-1 on day 1,
-    plateau 3-4.5), so do not read partial injuries as contusions.
-MEP amplitude (relative to the uninjured, untreated animal)
-    ``MEP = excitability * CST``: cortical excitability (``W/W0`` of the plasticity layer,
-    passed by :mod:`mechtms.coupling`; 1 when the cortex is not modelled) times
-    corticospinal transmission ``CST`` from ``cx43_autophagy_mtor`` (1 intact; 0.05
-    spared after complete transection, ASSUMED, with a share of ``Rec`` restored). The
-    steep loss follows Kim et al. (2009): ~10-fold MEP loss after a moderate rat
-    contusion.
+Deprecated (kept while ``mechtms.coupling`` still runs ``cx43_autophagy_mtor``)
+    :func:`mep` and :func:`add_mep` compute ``MEP = excitability * CST``: an affine copy of
+    the old model's recovery index, not a measurement. Use :func:`mechtms.mep.probe`.
+    The old model's BMS is ``9 (1 - injury (1 - Rec))`` with ``Rec`` relaxing towards
+    ``injury * repair / (repair + K_rep)``, ``repair = flux / (Cx43 (1 + D))`` (see
+    ``models/cx43_autophagy_mtor.ant``): it rises whenever Cx43 falls, by construction.
+
+The helpers :func:`fold_change` and :func:`last_day_mean` serve every hour-based model.
 """
 
 from __future__ import annotations
@@ -37,7 +34,7 @@ PROXY_UNITS = {"BMS": "score (0-9)", "MEP": "relative to uninjured", "CST": "rel
 
 
 def mep(cst, excitability=1.0, mep_uninjured: float = 1.0):
-    """MEP amplitude proxy: ``mep_uninjured * excitability * cst``.
+    """DEPRECATED MEP proxy ``mep_uninjured * excitability * cst`` (use :func:`mechtms.mep.probe`).
 
     Parameters
     ----------
@@ -66,7 +63,7 @@ def mep(cst, excitability=1.0, mep_uninjured: float = 1.0):
 
 
 def add_mep(ds, excitability=1.0, mep_uninjured: float = 1.0):
-    """A copy of ``ds`` (a ``cx43_autophagy_mtor`` result with ``CST``) with ``MEP`` added.
+    """DEPRECATED: a copy of ``ds`` (with ``CST``) with the proxy ``MEP`` added (use :func:`mechtms.mep.daily`).
 
     ``excitability`` is a scalar or an ``xarray.DataArray`` aligned with ``ds`` (e.g. W/W0
     per ``day`` from :mod:`mechtms.coupling`).

@@ -101,3 +101,13 @@ def test_measurement_noise_shrinks_with_trials_and_baseline():
     """SD of the log ratio of two block means = sqrt(2) CV / sqrt(trials); smaller MEPs are noisier."""
     assert cohorts.measurement_sd(1.0, 20) == pytest.approx(math.sqrt(2) * 0.5 / math.sqrt(20), rel=1e-12)
     assert cohorts.measurement_sd(0.25) > cohorts.measurement_sd(1.0) > cohorts.measurement_sd(4.0)
+
+
+def test_cli_cohort(capsys):
+    from mechtms.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["cohort", "ctbs_600", "--n", "2", "--seed", "1"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "CI: Wilson score interval, 95 %" in out and "active" in out and "sham" in out

@@ -134,3 +134,24 @@ def test_plasticity_problem_from_session_presets(tmp_path):
     assert meas.time.iloc[0] == pytest.approx(protocols.preset("itbs_600").duration_s + 1800)
     sim = fit.load_problem(yaml, rtol=mt.plasticity.RTOL, atol=mt.plasticity.ATOL).simulate(np.log10([0.75]))
     assert sim.simulation.iloc[0] == pytest.approx(mt.plasticity.after_effect(protocols.preset("itbs_600")), abs=0.05)
+
+
+def test_cli_fit_writes_the_problem_and_results(tmp_path, closed_form_models, capsys):
+    """`mechtms fit` on an anchor table: lints, fits, prints the identifiability table, writes results."""
+    from mechtms.cli import main
+
+    rows = [{"anchor": f"x_{i}", "readout": "X", "time": f"{t} h", "value": float(np.exp(-0.5 * t)),
+             "spread": 0.01, "protocol": ""} for i, t in enumerate((0.5, 1.0, 2.0))]
+    table = tmp_path / "x.csv"
+    _anchor_rows(rows).drop(columns=["table"]).to_csv(table, index=False)
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", "closed_forms", "--data", str(table), "--param", "k=0.05:20", "--starts", "2",
+              "--out", str(tmp_path / "out")])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "passes petab lint" in out and "identifiable" in out
+    assert {"starts.csv", "identifiability.csv", "fit.png", "profiles.png"} <= {p.name for p in (tmp_path / "out").iterdir()}
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", "closed_forms", "--data", str(table), "--param", "k=0.05"])
+    assert exc.value.code == 2
+    assert "use name=lower:upper" in capsys.readouterr().err

@@ -1,6 +1,6 @@
 """Bey-style binary network (Bey, Leue & Wienbruch 2012, PLoS ONE 7:e49097): documented behaviour.
 
-Public facts only (shared/reference/network.md); the unknowns are parameters of
+Public facts only (docs/network.md); the unknowns are parameters of
 mechtms.network.bey. These tests pin what the mode does, not a literature figure.
 """
 

@@ -111,12 +111,12 @@ def test_kernel_equals_pure_python_on_10_neurons_bit_for_bit(uniform, cap, affer
     fired = np.zeros((3, 3), np.uint8)
     epsp = np.zeros((3, 3))
     drive = (win_steps, win_steps + 150, track, track_pos, np.zeros(3), fired, epsp, np.zeros((3, 3), np.uint8))
-    out = (np.zeros(10000, np.int64), np.zeros(10000, np.int32), np.zeros((300, 2), np.int32),
+    out = (np.zeros(10000, np.int64), np.zeros(10000, np.int32), np.zeros((300, 3), np.int32),
            np.zeros((300, 2)))
     got = izh_run(p, state, (built.a, built.b, built.c, built.d),
                   (built.indptr, built.indices, built.weights, built.delays), noise,
                   (pulse_steps, rec_ptr, np.concatenate(rec), a_steps, a_ptr, a_idx, a_w), drive, out,
-                  0, n_steps)
+                  0, n_steps, (np.zeros(0), np.zeros(0), np.zeros((n_slots, 0)), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)))
     rv, ru, rspk, rfired, repsp = python_reference(p, built, noise, pulse_steps, rec, n_steps,
                                                     track.tolist(), win_steps.tolist(), aff)
     if afferent:  # raster of the tracked neurons only

@@ -47,8 +47,12 @@ def fit(model, paths, params, out, starts, seed, no_profile):
     res.fit.to_csv(Path(out) / "fit.csv", index=False)
     plot_fit(res, Path(out) / "fit.png")
     if res.profiles:
+        import pandas as pd
+
         plot_profiles(res, Path(out) / "profiles.png")
+        pd.concat([p.assign(parameter=n) for n, p in res.profiles.items()]).to_csv(Path(out) / "profiles.csv",
+                                                                                   index=False)
     n_best = int((res.starts.fval - res.fval < 1e-3).sum())
     click.echo(f"best -log posterior {res.fval:.4f}, reached by {n_best} of {starts} starts")
     click.echo(res.summary())
-    click.echo(f"results: {out}/ (starts.csv, identifiability.csv, fit.csv, fit.png{', profiles.png' if res.profiles else ''})")
+    click.echo(f"results: {out}/ (starts.csv, identifiability.csv, fit.csv, fit.png{', profiles.png, profiles.csv' if res.profiles else ''})")

@@ -149,12 +149,16 @@ def _guesses_only(n_starts, lb, ub, objective=None, x_guesses=None, **kw):
 
 def _profiles(pp, result, optimizer, obj, names, progress) -> dict:
     import pandas as pd
+    import pypesto.optimize as optimize
     import pypesto.profile as profile
 
-    options = profile.ProfileOptions(min_step_size_absolute=0.005, max_step_size_absolute=0.1, default_step_size_absolute=0.02,
-                                     ratio_min=0.05, delta_ratio_max=0.1)
+    # steps on the parameter scale (log10 for most): 0.02-0.25 decades; a profile stops once the
+    # likelihood ratio falls below 0.05 (well past the 95 % threshold 0.147) or at a bound
+    options = profile.ProfileOptions(min_step_size_absolute=0.02, max_step_size_absolute=0.25,
+                                     default_step_size_absolute=0.05, ratio_min=0.05, delta_ratio_max=0.1)
     idx = [obj.x_ids.index(n) for n in names]
-    result = profile.parameter_profile(pp, result, optimizer, profile_index=idx, profile_options=options,
+    inner = optimize.ScipyOptimizer(method="L-BFGS-B", options={"maxiter": 200})  # warm-started steps
+    result = profile.parameter_profile(pp, result, inner, profile_index=idx, profile_options=options,
                                        progress_bar=progress)
     out = {}
     for i, n in zip(idx, names, strict=True):

@@ -119,22 +119,33 @@ class PetabObjective:
         self.conditions = {}
         cdf = problem.condition_df
         for cid in mdf["simulationConditionId"].unique():
-            changes = {}
+            changes: dict[str, float | str] = {}
             for col in cdf.columns:
                 if col == "conditionName":
                     continue
-                v = cdf.loc[cid, col]
-                if isinstance(v, str):
-                    v = v.strip()
-                    if v in self.x_ids or v in self.fixed:
-                        changes[col] = v
-                        continue
-                    v = float(v)
-                if not math.isnan(float(v)):
-                    changes[col] = float(v)
+                raw = cdf.loc[cid, col]
+                if isinstance(raw, str) and raw.strip() in (*self.x_ids, *self.fixed):
+                    changes[col] = raw.strip()  # a parameter id, resolved at each evaluation
+                    continue
+                value = float(raw)
+                if not math.isnan(value):
+                    changes[col] = value
             sub = mdf[mdf["simulationConditionId"] == cid]
-            times = np.array(sorted(set(float(t) for t in sub["time"])))
-            self.conditions[cid] = (changes, times, sub)
+            grid = np.unique(np.concatenate([[0.0], sub["time"].to_numpy(dtype=float)]))
+            records = []  # (position in the measurement table, grid index, observable id, placeholders)
+            for pos, (_, row) in zip(np.flatnonzero(mdf["simulationConditionId"].to_numpy() == cid), sub.iterrows(),
+                                     strict=True):
+                oid = row["observableId"]
+                placeholders = {}
+                for prefix, col in (("observableParameter", "observableParameters"),
+                                    ("noiseParameter", "noiseParameters")):
+                    for k, v in enumerate(_overrides(row.get(col)), start=1):
+                        placeholders[f"{prefix}{k}_{oid}"] = v
+                records.append((int(pos), int(np.searchsorted(grid, float(row["time"]))), oid, placeholders))
+            self.conditions[cid] = (changes, grid, records)
+        self.measurement_df = mdf.reset_index(drop=True)
+        self.y = self.measurement_df["measurement"].to_numpy(dtype=float)
+        self.laplace = np.array([self.obs[o][4] == "laplace" for o in self.measurement_df["observableId"]])
 
     def _all_ids(self) -> set[str]:
         m = self.rr.model
@@ -164,56 +175,50 @@ class PetabObjective:
         out.update({pid: _unscale(float(v), s) for pid, v, s in zip(self.x_ids, x, self.x_scales, strict=True)})
         return out
 
-    def simulate(self, x):
-        """Per-measurement simulated observable and sigma: DataFrame of the measurement table plus
-        ``simulation`` and ``sigma`` columns (NaN where the integration failed)."""
-        import pandas as pd
-
+    def evaluate(self, x) -> tuple[np.ndarray, np.ndarray]:
+        """Simulated observable and sigma of every measurement (table order); NaN where the
+        integration failed."""
         from ..ode import apply_changes
 
         pars = self.parameters(x)
         model_pars = {k: v for k, v in pars.items() if k in self.settable}
-        frames = []
-        for changes, times, sub in self.conditions.values():
+        h = np.full(self.y.size, np.nan)
+        sigma = np.full(self.y.size, np.nan)
+        for changes, grid, records in self.conditions.values():
             resolved = {k: (pars[v] if isinstance(v, str) else v) for k, v in changes.items()}
             apply_changes(self.rr, {**model_pars, **resolved}, model=self.model)
-            grid = np.unique(np.concatenate([[0.0], times]))
             integrator = self.rr.getIntegrator()  # the runner may be shared: set every time
             integrator.setValue("relative_tolerance", self.rtol)
             integrator.setValue("absolute_tolerance", self.atol)
             self.rr.timeCourseSelections = ["time", *self.selections]
             try:
-                data = np.asarray(self.rr.simulate(times=grid)) if grid.size > 1 else None
+                if grid.size > 1:
+                    data = np.asarray(self.rr.simulate(times=grid))[:, 1:]
+                else:
+                    data = np.array([[self.rr.getValue(v) for v in self.selections]])
             except RuntimeError:
-                data = None
-            sim = sub.copy()
-            sim["simulation"], sim["sigma"] = np.nan, np.nan
-            if data is not None or grid.size == 1:
-                if data is None:
-                    data = np.array([[0.0] + [self.rr.getValue(s) for s in self.selections]])
-                at = {t: data[i, 1:] for i, t in enumerate(grid)}
-                values_of = {**pars, **resolved}
-                for idx, row in sub.iterrows():
-                    state = dict(zip(self.selections, at[float(row["time"])], strict=True))
-                    f, f_syms, g, g_syms, _ = self.obs[row["observableId"]]
-                    scope = {**values_of, **state}
-                    for prefix, col in (("observableParameter", "observableParameters"),
-                                        ("noiseParameter", "noiseParameters")):
-                        for k, v in enumerate(_overrides(row.get(col)), start=1):
-                            scope[f"{prefix}{k}_{row['observableId']}"] = pars[v] if isinstance(v, str) else v
-                    sim.at[idx, "simulation"] = f(*[scope[s] for s in f_syms])
-                    sim.at[idx, "sigma"] = g(*[scope[s] for s in g_syms])
-            frames.append(sim)
-        return pd.concat(frames)
+                continue
+            scope = {**pars, **resolved}
+            for pos, ti, oid, placeholders in records:
+                f, f_syms, g, g_syms, _ = self.obs[oid]
+                scope.update(zip(self.selections, data[ti], strict=True))
+                scope.update({k: (pars[v] if isinstance(v, str) else v) for k, v in placeholders.items()})
+                h[pos] = f(*[scope[n] for n in f_syms])
+                sigma[pos] = g(*[scope[n] for n in g_syms])
+        return h, sigma
+
+    def simulate(self, x):
+        """The measurement table with the ``simulation`` and ``sigma`` of parameters ``x``."""
+        h, sigma = self.evaluate(np.asarray(x, dtype=float))
+        return self.measurement_df.assign(simulation=h, sigma=sigma)
 
     def __call__(self, x) -> float:
-        sim = self.simulate(np.asarray(x, dtype=float))
-        y, h, s = (sim[c].to_numpy(dtype=float) for c in ("measurement", "simulation", "sigma"))
+        x = np.asarray(x, dtype=float)
+        h, s = self.evaluate(x)
         if not np.all(np.isfinite(h)) or not np.all(s > 0):
             return _FAIL
-        laplace = np.array([self.obs[o][4] == "laplace" for o in sim["observableId"]])
-        r = np.abs(y - h) / s
-        nll = np.where(laplace, np.log(2 * s) + r, 0.5 * _LOG2PI + np.log(s) + 0.5 * r ** 2).sum()
+        r = np.abs(self.y - h) / s
+        nll = np.where(self.laplace, np.log(2 * s) + r, 0.5 * _LOG2PI + np.log(s) + 0.5 * r ** 2).sum()
         for i, mean, sd in self.priors:
             nll += 0.5 * ((x[i] - mean) / sd) ** 2 + math.log(sd) + 0.5 * _LOG2PI
         return float(nll)

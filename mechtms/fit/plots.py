@@ -28,7 +28,10 @@ def plot_profiles(result, path=None):
         ax.axhline(RATIO_95, ls="--", color="grey", lw=0.8)
         ax.axvline(result.best[n], color="tab:red", lw=0.8)
         if result.x_scales[result.x_ids.index(n)] != "lin":
+            from matplotlib.ticker import NullFormatter
+
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())
         verdict = result.identifiability.loc[n, "verdict"] if result.identifiability is not None else ""
         ax.set_title(f"{n}: {verdict}", fontsize=8)
         ax.set_ylim(0, 1.05)

@@ -28,7 +28,7 @@ class RunResult:
     built: nets.Built
     dt_ms: float
     n_steps: int
-    counts: np.ndarray      # (n_bins, 2) E, I spikes per bin
+    counts: np.ndarray      # (n_bins, 3) E, I and output-population spikes per bin
     i_syn: np.ndarray       # (n_bins, 2) mean excitatory and inhibitory current onto E cells
     spk_step: np.ndarray    # (n_spikes,) int64
     spk_idx: np.ndarray     # (n_spikes,) int32
@@ -38,7 +38,7 @@ class RunResult:
     track: np.ndarray       # (M,) int32 tracked neurons
     syn_pre: np.ndarray     # (S,) rows of ``track`` for the sampled synapses' pre cells
     syn_post: np.ndarray    # (S,) rows of ``track`` for their post cells
-    n_direct: np.ndarray    # (P, 2) directly activated E and I cells per delivered pulse
+    n_direct: np.ndarray    # (P, K) directly activated cells of each kind (built.kind_names) per pulse
     afferent_cells: np.ndarray  # (K,) int32 cells receiving the afferent volleys (empty without)
 
 
@@ -101,8 +101,9 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
     ----------
     pulse_steps : (P,) int
         Steps of delivered pulses (sorted).
-    p_direct : (P, 2) float
-        Probability that a pulse directly activates each E and I cell.
+    p_direct : (P, K) float
+        Probability that a pulse directly activates a cell of each kind
+        (``built.kind_names``: E and I, or the cell types of a layered network).
     win_steps : (W,) int
         Starts of the drive windows (sorted, non-overlapping).
     win_len : int or (W,) int
@@ -128,15 +129,20 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
     # --- TMS recruitment (CSR of directly activated cells per pulse) -------------------
     pulse_steps = np.asarray(pulse_steps, dtype=np.int64)
     n_p = pulse_steps.shape[0]
-    p_direct = np.zeros((n_p, 2)) if p_direct is None else np.asarray(p_direct, dtype=float)
+    kind = built.kind if built.kind is not None else np.zeros(n, np.int8)
+    n_kinds = len(built.kind_names)
+    p_direct = np.zeros((n_p, n_kinds)) if p_direct is None else np.asarray(p_direct, dtype=float)
+    if p_direct.shape != (n_p, n_kinds):
+        raise ValueError(f"p_direct must have shape ({n_p}, {n_kinds}) (pulses, {built.kind_names}), "
+                         f"got {p_direct.shape}")
     rec_ptr = np.zeros(n_p + 1, dtype=np.int64)
     rec_list = []
-    n_direct = np.zeros((n_p, 2), dtype=np.int64)
+    n_direct = np.zeros((n_p, n_kinds), dtype=np.int64)
     for k in range(n_p):
         draw = g_tms.random(n)
-        hit = np.flatnonzero(np.concatenate([draw[:ne] < p_direct[k, 0], draw[ne:] < p_direct[k, 1]]))
+        hit = np.flatnonzero(draw < p_direct[k][kind])
         rec_list.append(hit.astype(np.int32))
-        n_direct[k] = (np.count_nonzero(hit < ne), np.count_nonzero(hit >= ne))
+        n_direct[k] = np.bincount(kind[hit], minlength=n_kinds)
         rec_ptr[k + 1] = rec_ptr[k] + hit.shape[0]
     rec_idx = np.concatenate(rec_list) if rec_list else np.zeros(0, dtype=np.int32)
 
@@ -175,7 +181,10 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
                        v_peak=30.0, n_exc=int(ne), noise_every=int(noise_every),
                        rec_every=int(steps_per_ms), axonal=int(axonal),
                        uniform_delay=uniform_delay, cap_v=int(spec.cap_v),
-                       raster_tracked=int(raster_tracked_only), rec_lfp=int(record_lfp))
+                       raster_tracked=int(raster_tracked_only), rec_lfp=int(record_lfp),
+                       out_start=int(built.output_range[0]), out_end=int(built.output_range[1]),
+                       **built.slow_params(dt_ms))
+    slow = built.slow_state(n_slots)
     neuron = (built.a, built.b, built.c, built.d)
     conn = (built.indptr, built.indices, built.weights, built.delays)
 
@@ -193,7 +202,7 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
 
     normals = NormalStream(g_noise)
     n_bins = -(-n_steps // steps_per_ms)
-    counts = np.zeros((n_bins, 2), dtype=np.int32)
+    counts = np.zeros((n_bins, 3), dtype=np.int32)
     i_syn = np.zeros((n_bins, 2))
     spikes_step, spikes_idx = [], []
     step0 = 0
@@ -207,10 +216,10 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
         cap = int(n_rec * m * dt_ms * 0.3) + 1000 if record_raster else 0  # up to 300 Hz mean
         spk_s = np.zeros(cap, dtype=np.int64)
         spk_i = np.zeros(cap, dtype=np.int32)
-        c_chunk = np.zeros((nb, 2), dtype=np.int32)
+        c_chunk = np.zeros((nb, 3), dtype=np.int32)
         l_chunk = np.zeros((nb, 2))
         got = izh_run(params, state, neuron, conn, noise, stim, drive,
-                      (spk_s, spk_i, c_chunk, l_chunk), step0, m)
+                      (spk_s, spk_i, c_chunk, l_chunk), step0, m, slow)
         if got < 0:
             raise RuntimeError("spike raster buffer overflow (mean rate above 300 Hz): the "
                                "network is unstable at these settings")

@@ -38,6 +38,15 @@ class IzhParams(NamedTuple):
         sample of synapses needs over a long session), 0 = every neuron's spikes.
     rec_lfp : 1 = accumulate the mean synaptic currents onto E cells per bin (the LFP
         proxy's input), 0 = skip them (``lfp`` stays 0; saves two sequential sums per step).
+    ext : 1 = the slow processes of the ``slow`` state are on (GABA_B synapses from
+        neurons ``n_slow_start..N-1``, a spike-triggered slow adaptation current and
+        short-term depression of synapses); 0 = off (the ``slow`` arrays are not read).
+    n_slow_start : neurons from this index on are slow inhibitory (GABA_B) neurons.
+    decay_br, decay_bd : per-step propagators of the GABA_B rise and decay.
+    decay_w : per-step propagator of the slow adaptation current.
+    decay_rec : per-step propagator of the recovery of synaptic resources (depression).
+    out_start, out_end : neurons ``out_start..out_end-1`` are the output (corticospinal)
+        population, counted in the third column of ``counts``.
     """
 
     dt_ms: float
@@ -54,6 +63,34 @@ class IzhParams(NamedTuple):
     cap_v: int = 0
     raster_tracked: int = 0
     rec_lfp: int = 1
+    ext: int = 0
+    n_slow_start: int = 1 << 30
+    decay_br: float = 0.0
+    decay_bd: float = 0.0
+    decay_w: float = 0.0
+    decay_rec: float = 0.0
+    out_start: int = 0
+    out_end: int = 0
+
+
+@njit(cache=True)
+def _deliver_scaled(j, scale, slot_base, n_slots, uniform_delay, indptr, indices, weights, delays, buf):
+    """As :func:`_deliver` into one buffer, every weight multiplied by ``scale``."""
+    lo = indptr[j]
+    hi = indptr[j + 1]
+    if uniform_delay >= 0:
+        row = slot_base + uniform_delay
+        if row >= n_slots:
+            row -= n_slots
+        target = buf[row]
+        for k in range(lo, hi):
+            target[indices[k]] += weights[k] * scale
+    else:
+        for k in range(lo, hi):
+            row = slot_base + delays[k]
+            if row >= n_slots:
+                row -= n_slots
+            buf[row, indices[k]] += weights[k] * scale
 
 
 @njit(cache=True)
@@ -103,6 +140,37 @@ def _step_neuron(j, n_sub, cap, v_peak, dt, decay_e, decay_i, h, v, u, i_e, i_i,
 
 
 @njit(cache=True)
+def _update_slow(n, p, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag, i_b, x_b, row_b, w_ad, res):
+    """:func:`_update` with the slow processes: GABA_B current (rise ``x_b`` → current
+    ``i_b``), slow adaptation ``w_ad`` subtracted from the input, and the recovery of the
+    synaptic resources ``res`` towards 1."""
+    h = p.dt_ms / p.n_sub
+    for j in range(n):
+        ie_j = i_e[j] * p.decay_e + row_e[j]
+        ii_j = i_i[j] * p.decay_i + row_i[j]
+        xb_j = x_b[j] * p.decay_br + row_b[j]
+        ib_j = i_b[j] * p.decay_bd + (1.0 - p.decay_bd) * xb_j
+        w_j = w_ad[j] * p.decay_w
+        i_e[j] = ie_j
+        i_i[j] = ii_j
+        x_b[j] = xb_j
+        i_b[j] = ib_j
+        w_ad[j] = w_j
+        row_e[j] = 0.0
+        row_i[j] = 0.0
+        row_b[j] = 0.0
+        cur = ie_j + ii_j + ib_j + i_noise[j] - w_j
+        uj = u[j]
+        vj = v[j]
+        for _ in range(p.n_sub):
+            vj += h * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + cur)
+        v[j] = vj
+        u[j] = uj + p.dt_ms * a[j] * (b[j] * vj - uj)
+        flag[j] = vj >= p.v_peak
+        res[j] = 1.0 - (1.0 - res[j]) * p.decay_rec
+
+
+@njit(cache=True)
 def _update(n, n_sub, cap, v_peak, dt, decay_e, decay_i, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag):
     """Synaptic currents (exact exponential propagator), ``n_sub`` Euler sub-steps of v,
     one step of u, and the spike flag ``v >= v_peak`` of every neuron.
@@ -138,7 +206,7 @@ def _sums(x, y, lo, hi):
 
 
 @njit(cache=True)
-def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
+def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps, slow):
     """Advance an Izhikevich network by ``n_steps`` steps from absolute step ``step0``.
 
     Parameters
@@ -171,12 +239,18 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
         For each window and tracked neuron the kernel writes whether it spiked, the
         peak rise of ``trace`` above its value at the window start (``base``, kept
         across chunks) and whether the pulse activated it directly.
-    out : tuple ``(spk_step (C,) int64, spk_idx (C,) int32, counts (n_bins, 2) int32,
+    out : tuple ``(spk_step (C,) int64, spk_idx (C,) int32, counts (n_bins, 3) int32,
         lfp (n_bins, 2) float64)``
         Spike raster buffers of capacity C (``C = 0`` records none; with
         ``p.raster_tracked`` only tracked neurons are recorded); per bin of
-        ``p.rec_every`` steps the E and I spike counts and the mean over E cells of the
+        ``p.rec_every`` steps the E, I and output-population spike counts and the mean over E cells of the
         excitatory and inhibitory synaptic currents (for the LFP proxy).
+
+    slow : tuple ``(i_b (N,), x_b (N,), buf_b (D, N), w_ad (N,), d_ad (N,), res (N,),
+        use (N,))``, read only with ``p.ext == 1``
+        GABA_B current and its rise variable, its delay ring buffer; slow adaptation
+        current (mV/ms) and its jump per spike; synaptic resources (1 = recovered) and
+        the fraction of them a spike uses (0 = no depression); modified in place.
 
     Returns
     -------
@@ -184,6 +258,8 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
         Spikes written to the raster buffers; −1 if the capacity was exceeded.
     """
     v, u, i_e, i_i, buf_e, buf_i, i_noise, trace = state
+    i_b, x_b, buf_b, w_ad, d_ad, res, use = slow
+    ext = p.ext == 1
     a, b, c, d = neuron
     indptr, indices, weights, delays = conn
     pulse_step, rec_ptr, rec_idx, aff_step, aff_ptr, aff_idx, aff_w = stim
@@ -195,7 +271,6 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
     cap = spk_step.shape[0]
     n_spk = 0
     overflow = False
-    h = p.dt_ms / p.n_sub
     n_track = track.shape[0]
     n_win = win_step.shape[0]
     inv_ne = 1.0 / max(n_exc, 1)
@@ -254,6 +329,8 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
                     counts[bin_, 0] += 1
                 else:
                     counts[bin_, 1] += 1
+                if p.out_start <= j < p.out_end:
+                    counts[bin_, 2] += 1
                 if cap > 0 and (not tracked_only or track_pos[j] >= 0):
                     if n_spk < cap:
                         spk_step[n_spk] = t
@@ -265,7 +342,14 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
                     fired[kw, track_pos[j]] = 1
                 v[j] = c[j]
                 u[j] += d[j]
-                _deliver(j, slot, n_slots, p.uniform_delay, indptr, indices, weights, delays, buf_e, buf_i, n_exc)
+                if ext:
+                    w_ad[j] += d_ad[j]
+                    scale = res[j]
+                    res[j] -= use[j] * res[j]
+                    buf = buf_e if j < n_exc else (buf_i if j < p.n_slow_start else buf_b)
+                    _deliver_scaled(j, scale, slot, n_slots, p.uniform_delay, indptr, indices, weights, delays, buf)
+                else:
+                    _deliver(j, slot, n_slots, p.uniform_delay, indptr, indices, weights, delays, buf_e, buf_i, n_exc)
         # --- afferent volley (PAS): excitatory input arriving in this step ----------
         if ka < aff_step.shape[0] and aff_step[ka] == t:
             for q in range(aff_ptr[ka], aff_ptr[ka + 1]):
@@ -275,16 +359,22 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps):
         # Euler sub-steps of v, then u (one pass over the neurons)
         row_e = buf_e[slot]
         row_i = buf_i[slot]
-        _update(n, p.n_sub, p.cap_v == 1, p.v_peak, p.dt_ms, p.decay_e, p.decay_i, v, u, i_e, i_i,
-                row_e, row_i, i_noise, a, b, flag)
+        if ext:
+            _update_slow(n, p, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag, i_b, x_b, buf_b[slot], w_ad, res)
+        else:
+            _update(n, p.n_sub, p.cap_v == 1, p.v_peak, p.dt_ms, p.decay_e, p.decay_i, v, u, i_e, i_i,
+                    row_e, row_i, i_noise, a, b, flag)
         if p.rec_lfp == 1:
             se, si = _sums(i_e, i_i, 0, n_exc)
+            if ext:  # the GABA_B current is an inhibitory synaptic current too
+                _, sb = _sums(i_e, i_b, 0, n_exc)
+                si += sb
             lfp[bin_, 0] += se * inv_ne / p.rec_every
             lfp[bin_, 1] += si * inv_ne / p.rec_every
         # --- passive depolarisation tracer of tracked neurons -------------------------
         for m in range(n_track):
             j = track[m]
-            trace[j] = trace[j] * p.decay_m + p.dt_ms * (i_e[j] + i_i[j])
+            trace[j] = trace[j] * p.decay_m + p.dt_ms * (i_e[j] + i_i[j] + (i_b[j] if ext else 0.0))
             if in_win:
                 rise = trace[j] - base[m]
                 if rise > epsp[kw, m]:

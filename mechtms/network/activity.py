@@ -262,7 +262,7 @@ def synapse_activity(protocol, network: str = "cortex", *, seed: int = 0, n_syna
     """
     from . import _engine, stimulation
     from . import afferent as aff_mod
-    from .simulate import _check_common, _check_volley, _schedule
+    from .simulate import _check_common, _check_volley, _direct_attrs, _schedule
 
     if protocol is None:
         raise ValueError("synapse_activity needs a protocol (use protocols.sham(p) for spontaneous activity)")
@@ -291,11 +291,11 @@ def synapse_activity(protocol, network: str = "cortex", *, seed: int = 0, n_syna
     total = max(total, float(onsets_s.max()) + volley.spread_ms * 1e-3 + post_s) if onsets_s.size else total
     steps_per_ms = int(round(1.0 / dt))
     n_steps = int(round(total * 1000.0 * steps_per_ms))
-    p_direct = np.zeros((deliv.size, 2))
+    p_direct = np.zeros((deliv.size, len(stimulation.kind_names(spec))))
+    dose = stimulation.pulse_field(protocol, spec, n_neurons=n, dt_ms=dt, x_rmt=x_rmt, need=deliv.size > 0)
+    intensity, x_rmt = dose["intensity_rmt"], dose["x_rmt"]
     if deliv.size:
-        if x_rmt is None:
-            x_rmt = stimulation.calibrate_rmt(spec, n_neurons=n, dt_ms=dt)
-        p_direct[:] = stimulation.direct_probability(x_rmt * intensity / 100.0, spec)
+        p_direct[:] = stimulation.direct_probability(dose["x"], spec)
     pulse_steps = np.round(deliv * 1000.0 * steps_per_ms).astype(np.int64)
     onset_steps = np.round(onsets_s * 1000.0 * steps_per_ms).astype(np.int64)
     win_steps, win_len = _event_windows(np.r_[pulse_steps, onset_steps],
@@ -335,8 +335,9 @@ def synapse_activity(protocol, network: str = "cortex", *, seed: int = 0, n_syna
         "network": spec.name, "seed": seed, "n_neurons": n, "dt_ms": dt, "weight_scale_ee": w,
         "protocol": protocol.label(), "protocol_json": json.dumps(protocol.summary(), sort_keys=True),
         "intensity_rmt": intensity, "x_rmt": float(x_rmt) if x_rmt is not None else float("nan"),
-        "p_direct_E": float(p_direct[0, 0]) if deliv.size else 0.0,
-        "p_direct_I": float(p_direct[0, 1]) if deliv.size else 0.0,
+        "field_vm": float(dose["field_vm"]), "waveform": dose["waveform"],
+        "intensity_ref": protocol.intensity_ref,
+        **_direct_attrs(p_direct, spec, deliv.size),
         "axonal_delay_ms": delay_s * 1e3, "depol_window_ms": float(window_ms),
         "rate_E_hz": float(res.counts[:, 0].sum() / built.n_exc / total),
         "rate_I_hz": float(res.counts[:, 1].sum() / max(built.n - built.n_exc, 1) / total),

@@ -1,6 +1,6 @@
 """Bey-style binary network: a third, documented comparison mode (not the production model).
 
-Public facts (Bey, Leue & Wienbruch 2012, PLoS ONE 7:e49097; ``shared/reference/network.md``):
+Public facts (Bey, Leue & Wienbruch 2012, PLoS ONE 7:e49097, Methods; ``docs/network.md``):
 McCulloch–Pitts neurons in discrete time; threshold −60 mV, rest −70 mV; potentials
 return to rest within a few ms; each incoming spike moves the potential by ±0.5 mV,
 summed linearly; mean degree 120 (p = 0.12 in 1,000 neurons); 80:20 E:I; a TMS pulse

@@ -128,7 +128,7 @@ def spectrum(ds: xr.Dataset, window: str = "all", variable: str = "lfp",
 
 
 def band_powers(ds: xr.Dataset, window: str = "post", variable: str = "lfp",
-                bands: dict | None = None, nperseg_ms: float = 1000.0) -> xr.Dataset:
+                bands: dict | None = None, nperseg_ms: float = 1000.0, relative: bool = False) -> xr.Dataset:
     """Band powers (integral of the Welch PSD over each band) of a simulation.
 
     Parameters
@@ -137,24 +137,48 @@ def band_powers(ds: xr.Dataset, window: str = "post", variable: str = "lfp",
         From :func:`mechtms.network.simulate` (needs ``lfp`` or the chosen variable).
     window : {"baseline", "during", "between", "post", "all"}
     bands : dict name -> (low_hz, high_hz), default :data:`BANDS`.
+    nperseg_ms : float
+        Welch segment length (Hann window, 50 % overlap, mean removed per segment).
+    relative : bool
+        Divide each band's power by the total over all bands (1–80 Hz for
+        :data:`BANDS`): the share of each band, unitless.
 
     Returns
     -------
-    xarray.Dataset with one scalar variable per band (units² of the signal) and attrs
-    ``window``, ``window_s`` (seconds of signal used), ``nperseg``; NaN when the window
-    holds no stretch of at least 0.2 s.
+    xarray.Dataset with one scalar variable per band (units² of the signal, or 1 if
+    ``relative``) and attrs ``window``, ``window_s`` (seconds of signal used),
+    ``nperseg``, ``relative``; NaN when the window holds no stretch of at least 0.2 s.
     """
     psd = spectrum(ds, window, variable, nperseg_ms)
     f = psd["freq"].values
     df = f[1] - f[0]
-    out = {}
-    for name, (lo, hi) in (bands or BANDS).items():
-        sel = (f >= lo) & (f < hi)
-        out[name] = xr.DataArray(float(np.sum(psd.values[sel]) * df),
-                                 attrs={"units": psd.attrs["units"].replace("/Hz", ""),
-                                        "band_hz": [lo, hi]})
-    return xr.Dataset(out, attrs={"window": window, "variable": variable,
+    bands = bands or BANDS
+    power = {name: float(np.sum(psd.values[(f >= lo) & (f < hi)]) * df) for name, (lo, hi) in bands.items()}
+    total = sum(power.values())
+    units = "1" if relative else psd.attrs["units"].replace("/Hz", "")
+    out = {name: xr.DataArray(val / total if relative else val, attrs={"units": units, "band_hz": list(bands[name])})
+           for name, val in power.items()}
+    return xr.Dataset(out, attrs={"window": window, "variable": variable, "relative": int(relative),
                                   "window_s": psd.attrs["window_s"], "nperseg": psd.attrs["nperseg"]})
+
+
+def band_power_change(ds: xr.Dataset, window: str = "post", reference: str = "baseline",
+                      variable: str = "lfp", nperseg_ms: float = 500.0) -> xr.Dataset:
+    """Event-related (de)synchronisation: log10 of band power in ``window`` over ``reference``.
+
+    Pfurtscheller & Lopes da Silva 1999 (Clin Neurophysiol 110:1842) define ERD/ERS as
+    the change of band power in an activity period relative to a reference period of the
+    same recording; here ``log10(P_window / P_reference)`` per band (0 = no change, -0.3 =
+    power halved, an ERD; ``100·(10**x − 1)`` is the ERD/ERS in %). Absolute powers,
+    Welch spectra with ``nperseg_ms`` segments in both windows.
+    """
+    a = band_powers(ds, window, variable, nperseg_ms=nperseg_ms)
+    r = band_powers(ds, reference, variable, nperseg_ms=nperseg_ms)
+    out = {b: xr.DataArray(float(np.log10(float(a[b]) / float(r[b]))), attrs={"units": "log10(ratio)",
+                                                                                "band_hz": a[b].attrs["band_hz"]})
+           for b in a.data_vars}
+    return xr.Dataset(out, attrs={"window": window, "reference": reference, "variable": variable,
+                                  "window_s": a.attrs["window_s"], "reference_s": r.attrs["window_s"]})
 
 
 def peak_frequencies(psd: xr.DataArray, fmin: float = 2.0, fmax: float = 100.0, n: int = 2):

@@ -123,10 +123,11 @@ CORTEX = IzhNetwork(
     name="cortex", k_in=1000, dt_ms=0.1, n_sub=1, tau_e_ms=1.0, tau_i_ms=1.0, delay_ms=1.0,
     source="Izhikevich 2003 neurons and input statistics; exponential current synapses, 1 ms delay")
 
-#: Network name -> definition. ``bey`` is the binary network of :mod:`mechtms.network.bey`.
+#: Network name -> definition. ``bey`` is the binary network of :mod:`mechtms.network.bey`;
+#: ``m1_column`` the layered column of :mod:`mechtms.network.layered` (added there).
 NETWORKS: dict[str, IzhNetwork] = {"izhikevich2003": IZHIKEVICH2003,
                                    "izhikevich2003_capped": IZHIKEVICH2003_CAPPED, "cortex": CORTEX}
-ALL_NETWORKS = ("izhikevich2003", "izhikevich2003_capped", "cortex", "bey")
+ALL_NETWORKS = ("izhikevich2003", "izhikevich2003_capped", "cortex", "m1_column", "bey")
 
 
 def get(network) -> IzhNetwork:
@@ -136,6 +137,8 @@ def get(network) -> IzhNetwork:
     name = _checks.choice("network", network, ALL_NETWORKS)
     if name == "bey":
         raise ValueError("network 'bey' is a binary network: use mechtms.network.bey.simulate")
+    if name not in NETWORKS:
+        from . import layered  # noqa: F401  (registers m1_column)
     return NETWORKS[name]
 
 
@@ -160,10 +163,29 @@ class Built:
     noise_sd: np.ndarray
     scale_e: float = 1.0            # reference weight -> excitatory current jump
     afferent_candidates: np.ndarray | None = None  # cells that may receive PAS volleys
+    kind: np.ndarray | None = None  # (N,) int8 recruitment kind of each cell (index into kind_names)
+    kind_names: tuple = ("E", "I")
+    output_range: tuple = (0, 0)    # the output (corticospinal) cells are output_range[0]..[1]-1
+    output_name: str = "all excitatory cells"
+
+    def __post_init__(self) -> None:
+        if self.kind is None:
+            self.kind = np.r_[np.zeros(self.n_exc, np.int8), np.ones(self.n - self.n_exc, np.int8)]
+        if self.output_range == (0, 0):
+            self.output_range = (0, self.n_exc)
 
     @property
     def n_synapses(self) -> int:
         return int(self.indices.shape[0])
+
+    def slow_params(self, dt_ms: float) -> dict:
+        """IzhParams fields of the slow processes (none in the Izhikevich networks)."""
+        return {}
+
+    def slow_state(self, n_slots: int) -> tuple:
+        """Kernel ``slow`` tuple (unused arrays of length 0 in the Izhikevich networks)."""
+        z = np.zeros(0)
+        return (z, z, np.zeros((n_slots, 0)), z, z, z, z)
 
 
 def build(spec: IzhNetwork, n_neurons: int, dt_ms: float, rng: np.random.Generator,
@@ -180,6 +202,11 @@ def build(spec: IzhNetwork, n_neurons: int, dt_ms: float, rng: np.random.Generat
     weight_scale_ee : float
         Factor on E→E weights (plasticity feedback between sessions).
     """
+    if type(spec) is not IzhNetwork:
+        from . import layered
+
+        if isinstance(spec, layered.LayeredNetwork):
+            return layered.build(spec, n_neurons, dt_ms, rng, weight_scale_ee)
     n = n_neurons
     ne = int(round(spec.frac_exc * n))
     ni = n - ne

@@ -44,11 +44,15 @@ def _check_common(network, n_neurons, dt_ms, seed, weight_scale_ee):
 
 
 def _schedule(protocol, baseline_s, post_s, duration_s):
-    """Absolute pulse times (scheduled, delivered), total duration and intensity."""
+    """Absolute pulse times (scheduled, delivered), total duration and intensity (% RMT;
+    NaN for a V/m protocol, whose % RMT follows from :func:`stimulation.pulse_field`)."""
     if protocol is None:
         total = baseline_s + post_s if duration_s is None else duration_s
         return np.zeros(0), np.zeros(0), total, 0.0
-    intensity = stimulation.check_intensity(protocol.intensity_rmt)
+    if protocol.intensity_ref == "V/m":
+        intensity = float("nan")
+    else:
+        intensity = stimulation.check_intensity(protocol.intensity_rmt)
     sched = baseline_s + protocol.pulse_times_s()
     deliv = baseline_s + protocol.delivered_pulse_times_s()
     total = baseline_s + protocol.duration_s + post_s if duration_s is None else duration_s
@@ -153,12 +157,13 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
     n_steps = int(round(total * 1000.0 * steps_per_ms))
     sched, deliv = sched[sched * 1000.0 < total * 1000.0], deliv[deliv * 1000.0 < total * 1000.0]
 
-    p_direct = np.zeros((deliv.size, 2))
+    p_direct = np.zeros((deliv.size, len(stimulation.kind_names(spec))))
+    dose: dict = {"x": 0.0, "field_vm": 0.0, "waveform": "none", "x_rmt": x_rmt}
+    if protocol is not None:
+        dose = stimulation.pulse_field(protocol, spec, n_neurons=n, dt_ms=dt, x_rmt=x_rmt, need=deliv.size > 0)
+        intensity, x_rmt = dose["intensity_rmt"], dose["x_rmt"]
     if deliv.size:
-        if x_rmt is None:
-            x_rmt = stimulation.calibrate_rmt(spec, n_neurons=n, dt_ms=dt)
-        x_rmt = _checks.finite_number("x_rmt", x_rmt, low=0.0, low_open=True)
-        p_direct[:] = stimulation.direct_probability(x_rmt * intensity / 100.0, spec)
+        p_direct[:] = stimulation.direct_probability(dose["x"], spec)
     pulse_steps = np.round(deliv * 1000.0 * steps_per_ms).astype(np.int64)
     onsets_s = volley.latency_ms * 1e-3 + nerve
     onsets_s = onsets_s[(onsets_s >= 0) & (onsets_s * 1000.0 < total * 1000.0)]
@@ -191,9 +196,10 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         data["lfp"] = ("time", rws_proxy(res.i_syn[:, 0], res.i_syn[:, 1]),
                        {"units": "a.u.", "long_name": "LFP proxy (RWS, Mazzoni et al. 2015)"})
     if "volley" in record:
-        data["volley"] = ("time", res.counts[:, 0].astype(float), {
+        data["volley"] = ("time", res.counts[:, 2].astype(float), {
             "units": "spikes per 1 ms bin", "long_name": "spikes of the corticospinal output cells"})
-        attrs_volley = {"n_output_cells": int(ne), "output_population": "all excitatory cells"}
+        lo, hi = res.built.output_range
+        attrs_volley = {"n_output_cells": int(hi - lo), "output_population": res.built.output_name}
     else:
         attrs_volley = {}
     if "raster" in record:
@@ -211,8 +217,9 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         "protocol": "none" if protocol is None else protocol.label(),
         "intensity_rmt": intensity, "sham": int(bool(protocol is not None and protocol.sham)),
         "x_rmt": float(x_rmt) if x_rmt is not None else float("nan"),
-        "p_direct_E": float(p_direct[0, 0]) if deliv.size else 0.0,
-        "p_direct_I": float(p_direct[0, 1]) if deliv.size else 0.0,
+        "field_vm": float(dose["field_vm"]), "waveform": dose["waveform"],
+        "intensity_ref": "none" if protocol is None else protocol.intensity_ref,
+        **_direct_attrs(p_direct, spec, deliv.size),
         "activation": activation, "n_afferent_cells": int(res.afferent_cells.size),
         "afferent_latency_ms": float(volley.latency_ms),
         "rate_E_hz": float(res.counts[:, 0].sum() / ne / total),
@@ -231,6 +238,20 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         attrs["drive_window_ms"] = win_len * dt
         attrs["n_sample_syn"] = int(res.syn_pre.size)
     return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def _direct_attrs(p_direct, spec, n_delivered) -> dict:
+    """``p_direct_E``/``p_direct_I`` (for layered networks the size-weighted means over
+    the excitatory / inhibitory cell types) and ``p_direct_<cell type>``."""
+    types = getattr(spec, "cell_types", None)
+    if not types:
+        return {"p_direct_E": float(p_direct[0, 0]) if n_delivered else 0.0,
+                "p_direct_I": float(p_direct[0, 1]) if n_delivered else 0.0}
+    out = {f"p_direct_{t.name}": float(p_direct[0, i]) if n_delivered else 0.0 for i, t in enumerate(types)}
+    for role in ("E", "I"):
+        sel = [(t.fraction, out[f"p_direct_{t.name}"]) for t in types if (t.role == "E") == (role == "E")]
+        out[f"p_direct_{role}"] = sum(f * q for f, q in sel) / sum(f for f, _ in sel)
+    return out
 
 
 def _check_volley(volley):

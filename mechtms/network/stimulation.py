@@ -48,14 +48,59 @@ def check_intensity(intensity_rmt) -> float:
                                  high=MAX_INTENSITY_RMT)
 
 
+def kind_names(spec: nets.IzhNetwork) -> tuple:
+    """The recruitment kinds of a network: ("E", "I"), or its cell types if it has layers."""
+    types = getattr(spec, "cell_types", None)
+    return tuple(t.name for t in types) if types else ("E", "I")
+
+
 def direct_probability(x, spec: nets.IzhNetwork) -> np.ndarray:
-    """Direct activation probability of E and I cells at field(s) ``x``; shape (..., 2)."""
+    """Direct activation probability of each recruitment kind at field(s) ``x`` (model
+    units); shape (..., K) with K = ``len(kind_names(spec))`` (E and I, or cell types)."""
     x = np.asarray(x, dtype=float)
     with np.errstate(divide="ignore"):
         lx = np.log(np.maximum(x, 0.0))
+    types = getattr(spec, "cell_types", None)
+    if types:
+        return np.stack([norm.cdf((lx - np.log(t.x50)) / t.sigma) for t in types], axis=-1)
     pe = spec.pmax_e * norm.cdf((lx - np.log(spec.x50_e)) / spec.sigma_e)
     pi = spec.pmax_i * norm.cdf((lx - np.log(spec.x50_i)) / spec.sigma_i)
     return np.stack([pe, pi], axis=-1)
+
+
+def pulse_field(protocol, spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float,
+                x_rmt: float | None = None, need: bool = True) -> dict:
+    """The field of a protocol's pulses in model units, % RMT and V/m.
+
+    % RMT and % AMT protocols map through the network's calibrated motor threshold
+    (``x = x_rmt · intensity / 100``); V/m protocols through the threshold model of
+    :mod:`mechtms.network.efield` (``x = field / field_unit_vm(waveform)``), and their %
+    RMT is then ``100 · x / x_rmt``. ``need=False`` (no pulse delivered) skips the
+    calibration.
+
+    Returns
+    -------
+    dict with ``x`` (model units), ``intensity_rmt`` (%), ``field_vm`` (V/m), ``x_rmt``
+    (model units or None) and ``waveform``.
+    """
+    from . import efield
+
+    waveform = efield.check_waveform(getattr(protocol, "waveform", "biphasic"))
+    if x_rmt is not None:
+        x_rmt = _checks.finite_number("x_rmt", x_rmt, low=0.0, low_open=True)
+    if protocol.intensity_ref == "V/m":
+        field = _checks.finite_number("intensity (V/m)", protocol.intensity, low=0.0, high=500.0)
+        x = float(efield.vm_to_model(field, waveform))
+        if need and x_rmt is None:
+            x_rmt = calibrate_rmt(spec, n_neurons=n_neurons, dt_ms=dt_ms)
+        pct = 100.0 * x / x_rmt if x_rmt else float("nan")
+        return {"x": x, "intensity_rmt": pct, "field_vm": field, "x_rmt": x_rmt, "waveform": waveform}
+    pct = check_intensity(protocol.intensity_rmt)
+    if need and x_rmt is None:
+        x_rmt = calibrate_rmt(spec, n_neurons=n_neurons, dt_ms=dt_ms)
+    x = x_rmt * pct / 100.0 if x_rmt is not None else float("nan")
+    return {"x": x, "intensity_rmt": pct, "field_vm": float(efield.model_to_vm(x, waveform)),
+            "x_rmt": x_rmt, "waveform": waveform}
 
 
 def recruitment(intensity_rmt, network="cortex", *, n_neurons: int | None = None,
@@ -72,15 +117,24 @@ def recruitment(intensity_rmt, network="cortex", *, n_neurons: int | None = None
 
     Returns
     -------
-    dict ``{"E": p_E, "I": p_I, "x": field}``; p rises monotonically with intensity.
+    dict ``{"E": p_E, "I": p_I, "x": field}`` (layered networks: one entry per cell type
+    and "E"/"I" as the means over excitatory/inhibitory cells); p rises with intensity.
     """
     intensity_rmt = check_intensity(intensity_rmt)
     spec = nets.get(network)
     if x_rmt is None:
         x_rmt = calibrate_rmt(spec, n_neurons=n_neurons, dt_ms=dt_ms)
     x = x_rmt * intensity_rmt / 100.0
-    pe, pi = direct_probability(x, spec)
-    return {"E": float(pe), "I": float(pi), "x": float(x)}
+    p = direct_probability(x, spec)
+    types = getattr(spec, "cell_types", None)
+    if not types:
+        return {"E": float(p[0]), "I": float(p[1]), "x": float(x)}
+    out = {t.name: float(q) for t, q in zip(types, p, strict=True)}
+    for role, key in (("E", "E"), ("I", "I")):
+        sel = [(t.fraction, q) for t, q in zip(types, p, strict=True) if (t.role == "E") == (role == "E")]
+        out[key] = float(sum(f * q for f, q in sel) / sum(f for f, _ in sel))
+    out["x"] = float(x)
+    return out
 
 
 def evoked_spikes_per_cell(counts: np.ndarray, pulse_bins: np.ndarray, n_exc: int) -> np.ndarray:

@@ -41,6 +41,7 @@ def check_space(target, space, readouts) -> int:
     if check is None:
         return 0
     axes = [a for a in space.axes if a in target.point_axes()]
+    combos: list[tuple[dict, int]]
     if not axes:
         combos = [({}, 0)]
     elif space.kind == "grid":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
+import textwrap
 from pathlib import Path
 
 from .. import __version__
@@ -13,6 +15,17 @@ def _fmt(v, digits: int = 3) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return ""
     return f"{v:.{digits}g}" if isinstance(v, float) else str(v)
+
+
+def _cell(text) -> str:
+    """Text safe inside a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _short_source(source: str) -> str:
+    """'Ji Y, Lu Y, ... (2010) Nat Neurosci 13:302' -> 'Ji Y, Lu Y, ... (2010)'."""
+    m = re.search(r"^(.*?\(\d{4}\))", source)
+    return m.group(1) if m else source[:60]
 
 
 def _data_text(r) -> str:
@@ -47,16 +60,21 @@ def write_report(table, out_dir, *, title: str = "mechtms validation report", co
             fig = _figure(group, out / f"{Path(name).stem}.png")
             if fig:
                 lines += [f"![{name}]({fig.name})", ""]
-        lines += ["| anchor | role | read-out | time | data | model | criterion | status | source |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        lines += ["| anchor | role | read-out | time | data | model | criterion | status | source | where |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for anchor, r in group.iterrows():
             status = r["status"] if r["status"] != "pass" else "pass"
             status = {"fail": "**FAIL**", "error": "**ERROR**"}.get(status, status)
             rule = r["rule"] or (r["message"][:80] if r["message"] else "")
-            lines.append(f"| {anchor} | {r['role']} | {r['readout']} | {r['time']} | {_data_text(r)} {r['units']} | "
-                         f"{_fmt(r['model'])} | {rule} | {status} | {r['source'].split('(')[0].strip()} ({r['figure_table'][:40]}) |")
+            lines.append(f"| {anchor} | {r['role']} | {r['readout']} | {r['time']} | {_cell(_data_text(r))} {r['units']} | "
+                         f"{_fmt(r['model'])} | {_cell(rule)} | {status} | {_cell(_short_source(r['source']))} | "
+                         f"{_cell(r['figure_table'])} |")
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n")
+    columns = ["table", "role", "quantity", "protocol", "condition", "readout", "time", "value", "spread",
+               "spread_kind", "units", "criterion", "band_low", "band_high", "tolerance", "model", "rule", "status",
+               "message", "source"]
+    table[[c for c in columns if c in table.columns]].to_csv(out / "results.csv")
     return path
 
 
@@ -98,7 +116,7 @@ def _figure(group, path: Path):
         ax.set_ylim(y0, y1)
         ax.set_xlim(-0.7, 1.7)
         ax.set_xticks([0, 1], ["data", "model"], fontsize=7)
-        ax.set_title(f"{anchor}\n{r['role']}: {r['status']}", fontsize=6.5)
+        ax.set_title("\n".join(textwrap.wrap(anchor, 26)) + f"\n{r['role']}: {r['status']}", fontsize=6.5)
         ax.set_ylabel(f"{r['readout']} ({r['units']})", fontsize=6.5)
         ax.tick_params(labelsize=6.5)
     fig.tight_layout()
