@@ -34,7 +34,6 @@ ISIs of 5-7 ms).
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -124,7 +123,7 @@ def session_change(protocol, rule: str = "inverse") -> float:
     return -dw if rule == "inverse" else dw
 
 
-def purkinje_gain_course(protocol, session_times_h: Sequence[float], days: Sequence[int], *,
+def purkinje_gain_course(protocol, session_times_h, days, *,
                          rule: str = "inverse", fraction: float = PURKINJE_FRACTION,
                          readout_clock_h: float = 20.0) -> dict[str, np.ndarray]:
     """Purkinje output factor at each day's read-out over a course of cerebellar sessions.
