@@ -113,13 +113,19 @@ def test_recovery_is_maximal_within_three_months():
 
 
 def test_bbs_proxy_is_anchored_and_bounded():
-    assert X.bbs(0.5, 0.5, 35.0) == pytest.approx(35.0)
-    assert X.bbs(1.0, 0.5, 35.0) == pytest.approx(56.0)
-    assert X.bbs(1.3, 0.5, 35.0) == pytest.approx(56.0)      # no score above the scale
-    assert X.bbs(-5.0, 0.5, 35.0) == pytest.approx(0.0)      # nor below
-    assert X.bbs(0.6, 0.5, 35.0) == pytest.approx(56 - 21 * 0.8)
+    i0 = X.impairment(0.5)                                     # 0.5: half the drive lost
+    assert i0 == pytest.approx(0.5)
+    assert X.bbs(i0, i0, 35.0) == pytest.approx(35.0)
+    assert X.bbs(X.impairment(1.0), i0, 35.0) == pytest.approx(56.0)
+    assert X.bbs(X.impairment(1.3), i0, 35.0) == pytest.approx(56.0)   # no score above the scale
+    assert X.bbs(X.impairment(-5.0), i0, 35.0) == pytest.approx(0.0)   # nor below
+    assert X.bbs(X.impairment(0.6), i0, 35.0) == pytest.approx(56 - 21 * 0.8)
+    # the cerebellar term adds linearly with its weight
+    assert X.impairment(0.6, 1.1, postural_weight=2.0) == pytest.approx(0.4 - 0.2)
     with pytest.raises(ValueError, match="bbs_start must be <= 56"):
         X.bbs(0.5, 0.5, 60.0)
+    with pytest.raises(ValueError, match="impairment_start must be > 0"):
+        X.bbs(0.5, 0.0, 35.0)
 
 
 def test_pdbsi_closed_forms():

@@ -42,8 +42,9 @@ from .. import _checks
 MODEL = "cerebellar_thalamic_drive"
 RULES = ("inverse", "cortical")
 #: Fraction of the dentate-projecting Purkinje output that shares the stimulated synapses'
-#: change. CALIBRATED (docs/stroke.md): the BBS gain of the cerebellar iTBS
-#: course over sham (BMC Neurology 2024 meta-analysis, MD 4.24 points).
+#: change. ASSUMED 0.2, the share the cortex chain gives the stimulated E->E synapses
+#: (mechtms.coupling.PLASTIC_FRACTION): a coil reaches the superficial folia of one
+#: hemisphere, not the whole cerebellar cortex projecting to the dentate.
 PURKINJE_FRACTION = 0.2
 #: Share of the M1 network's thalamic input that comes from the cerebellar-receiving motor
 #: thalamus. ASSUMED 0.5: VL is the main thalamic input of M1, next to corticocortical and
@@ -67,6 +68,11 @@ def steady_state(pc_gain: float = 1.0, mf_input: float = 1.0) -> dict[str, float
     t = _T_OTHER + _W_DT * d
     t_h = _T_OTHER + _W_DT * (_D_EXC - _W_PD * _P0)
     return {"P": p, "D": d, "T": t, "drive_rel": t / t_h}
+
+
+def dentate_output(pc_gain: float = 1.0, mf_input: float = 1.0) -> float:
+    """Dentate (cerebellar nuclear) rate relative to healthy (1 = healthy, untreated)."""
+    return steady_state(pc_gain, mf_input)["D"] / (_D_EXC - _W_PD * _P0)
 
 
 def thalamic_drive(pc_gain: float = 1.0, mf_input: float = 1.0) -> float:

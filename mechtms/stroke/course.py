@@ -81,6 +81,8 @@ class StrokeSettings:
         Mossy-fibre input of the contralesional cerebellum (crossed diaschisis; 1 = none).
     purkinje_rule : {"inverse", "cortical"}
     purkinje_fraction : float
+    postural_weight : float
+        Weight of the dentate output's deficit in the BBS impairment (:data:`mechtms.stroke.proxies.POSTURAL_WEIGHT`).
     plastic_fraction : float
         Share of the stimulated hemisphere's E->E synapses carrying the plasticity (the cortex
         chain's PLASTIC_FRACTION, ASSUMED 0.2).
@@ -108,6 +110,7 @@ class StrokeSettings:
     mf_input: float = 1.0
     purkinje_rule: str = "inverse"
     purkinje_fraction: float = cb.PURKINJE_FRACTION
+    postural_weight: float = X.POSTURAL_WEIGHT
     plastic_fraction: float = 0.2
     callosal_plastic: bool = True
     test_intensity: float = 120.0
@@ -128,6 +131,7 @@ class StrokeSettings:
         _checks.finite_number("onset_days", self.onset_days, low=0.0, high=3650.0)
         _checks.finite_number("bbs_start", self.bbs_start, low=0.0, high=X.BBS_MAX, high_open=True)
         _checks.finite_number("mf_input", self.mf_input, low=0.3, high=1.5)
+        _checks.finite_number("postural_weight", self.postural_weight, low=0.0, high=100.0)
         for name in ("reserve_threshold", "vicariation_max", "purkinje_fraction", "plastic_fraction"):
             _checks.finite_number(name, getattr(self, name), low=0.0, high=1.0)
         for name in ("test_intensity", "max_intensity", "task_intensity"):
@@ -334,6 +338,7 @@ def simulate(course, condition=None, seed: int = 0, *, target: str = "contralesi
         pc_gain, w_total, early = cer["pc_gain"], cer["w_total"], cer["early_dW"]
     scale = 1.0 + settings.plastic_fraction * w_total if side is not None else np.ones(day.size)
     drive_rel = np.array([cb.thalamic_drive(g, settings.mf_input) for g in pc_gain])
+    dentate = np.array([cb.dentate_output(g, settings.mf_input) for g in pc_gain])
     gain_ipsi = np.array([cb.thalamic_gain(d) for d in drive_rel])
     cst = X.spared_output(lesion.cst_spared, settings.onset_days + day)
 
@@ -383,7 +388,8 @@ def simulate(course, condition=None, seed: int = 0, *, target: str = "contralesi
             print(f"day {d}: drive {acc['drive']:.3f}", flush=True)
     data = {k: np.array([r[k] for r in rows]) for k in rows[0]}
     # the population's score is known at day 0 (baseline, before the first session)
-    bbs = X.bbs(data["drive"], min(float(data["drive"][0]), 0.999), settings.bbs_start)
+    imp = X.impairment(data["drive"], dentate, settings.postural_weight)
+    bbs = X.bbs(imp, max(float(imp[0]), 1e-3), settings.bbs_start)
     units = {"MEP_ipsilesional": "mV", "MEP_contralesional": "mV", "MEP_present": "1", "IHI": "1",
              "volley_ipsilesional": "spikes per output cell", "volley_contralesional": "spikes per output cell",
              "task_ipsilesional": "spikes per output cell", "tonic_ipsilesional": "Hz",
@@ -402,6 +408,8 @@ def simulate(course, condition=None, seed: int = 0, *, target: str = "contralesi
     ds["w_total"] = ("day", w_total, {"units": "1 (fraction of baseline weight)",
                                       "long_name": "consolidated + early change of the stimulated synapses"})
     ds["pc_gain"] = ("day", pc_gain, {"units": "1", "long_name": "Purkinje output factor"})
+    ds["dentate"] = ("day", dentate, {"units": "1", "long_name": "dentate output relative to healthy"})
+    ds["impairment"] = ("day", imp, {"units": "1", "long_name": "motor impairment behind the BBS proxy"})
     ds["dW_percent"] = ("session", 100.0 * early, {"units": "%", "long_name": "early change of the stimulated synapses"})
     ds["session_day"] = ("session", course.session_days, {"units": "day"})
     ds.attrs.update({

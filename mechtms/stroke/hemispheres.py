@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from .. import _checks
-from ..network import _engine, stimulation
+from ..network import _engine, layered, stimulation
 from ..network import networks as nets
 
 SIDES = ("left", "right")
@@ -69,6 +69,10 @@ class Callosum:
         conditioning pulses); 0.05/0.15 gives 0.43-0.47 without the rebound
         facilitation at 20-50 ms that stronger projections onto I cells produce
         (tests/test_stroke_network.py; ``docs/stroke.md``).
+    strength_to_b : float
+        The same onto slow (GABA_B) inhibitory cells, in networks that have them
+        (``m1_column``): long-latency IHI near 50 ms is relayed by other neurons than the
+        10 ms phase (Ni et al. 2009, Cereb Cortex 19:1654) and is thought GABA_B-mediated.
     k_in : int
         Callosal synapses per receiving cell (presynaptic E cells drawn with replacement).
         ASSUMED 50: a few % of a cortical cell's ~1,000 inputs (callosal axons are about
@@ -86,14 +90,16 @@ class Callosum:
     """
 
     strength_to_e: float = 0.05
-    strength_to_i: float = 0.15
+    strength_to_i: float = 0.8
+    strength_to_b: float = 1.0
     k_in: int = 50
     delay_ms: float = 6.0
     delay_spread_ms: float = 0.0
 
     def __post_init__(self) -> None:
-        _checks.finite_number("strength_to_e", self.strength_to_e, low=0.0, high=2.0)
-        _checks.finite_number("strength_to_i", self.strength_to_i, low=0.0, high=2.0)
+        _checks.finite_number("strength_to_e", self.strength_to_e, low=0.0, high=50.0)
+        _checks.finite_number("strength_to_i", self.strength_to_i, low=0.0, high=50.0)
+        _checks.finite_number("strength_to_b", self.strength_to_b, low=0.0, high=50.0)
         _checks.whole_number("k_in", self.k_in, low=1, high=2000)
         _checks.finite_number("delay_ms", self.delay_ms, low=0.0, low_open=True, high=50.0)
         _checks.finite_number("delay_spread_ms", self.delay_spread_ms, low=0.0, high=50.0)
@@ -162,7 +168,7 @@ class Hemispheres:
     callosum : Callosum
     """
 
-    network: str | nets.IzhNetwork = "cortex"
+    network: str | nets.IzhNetwork = "m1_column"
     n_per_side: int = 1000
     dt_ms: float | None = None
     callosum: Callosum = Callosum()
@@ -204,6 +210,11 @@ class Stitched:
     lesion : Lesion or None
     weight_scale_ee, thalamic_gain, callosal_scale : dict side -> float
         The settings it was built with.
+    role : (N,) int
+        0 excitatory, 1 fast inhibitory, 2 slow (GABA_B) inhibitory.
+    is_output : (N,) bool
+        The corticospinal output population (all E cells in ``cortex``, L5 pyramidal cells
+        in ``m1_column``).
     """
 
     built: nets.Built
@@ -213,16 +224,23 @@ class Stitched:
     weight_scale_ee: dict
     thalamic_gain: dict
     callosal_scale: dict
+    role: np.ndarray
+    is_output: np.ndarray
 
     @property
     def is_exc(self) -> np.ndarray:
         return np.arange(self.built.n) < self.built.n_exc
 
     def output_cells(self, side: str) -> np.ndarray:
-        """Indices of the corticospinal output population of ``side`` (its E cells, lost ones included:
-        the MEP is normalised by the intact population, so cell loss shrinks it)."""
+        """Indices of the corticospinal output population of ``side``, lost cells included (the MEP is
+        normalised by the intact population, so cell loss shrinks it)."""
         s = SIDES.index(_checks.choice("side", side, SIDES))
-        return np.flatnonzero(self.is_exc & (self.side == s))
+        return np.flatnonzero(self.is_output & (self.side == s))
+
+    def cells(self, side: str, role: int = 0) -> np.ndarray:
+        """Indices of the cells of ``side`` with ``role`` (0 E, 1 fast I, 2 GABA_B), lost ones included."""
+        s = SIDES.index(_checks.choice("side", side, SIDES))
+        return np.flatnonzero((self.role == role) & (self.side == s))
 
 
 def _per_side(name: str, value, low: float, high: float) -> dict:
@@ -240,9 +258,23 @@ def _per_side(name: str, value, low: float, high: float) -> dict:
     return {s: _checks.finite_number(f"{name}[{s}]", v, low=low, high=high) for s, v in out.items()}
 
 
+def _roles(blk: nets.Built) -> np.ndarray:
+    """Role of each cell of one block: 0 excitatory, 1 fast inhibitory, 2 slow (GABA_B) inhibitory."""
+    role = np.where(np.arange(blk.n) < blk.n_exc, 0, 1)
+    slow_start = getattr(blk, "n_slow_start", 0)
+    if slow_start:
+        role[slow_start:] = 2
+    return role
+
+
 def build(hemis: Hemispheres, seed: int = 0, *, lesion: Lesion | None = None,
           weight_scale_ee=1.0, thalamic_gain=1.0, callosal_scale=1.0) -> Stitched:
     """Draw one instance of the two-hemisphere network.
+
+    Each side is one block of ``hemis.network`` (:func:`mechtms.network.networks.build`, which
+    also builds layered columns); the blocks are interleaved by cell type, left before
+    right within each type (E types first, then fast and slow inhibitory types, as the
+    engine requires; in ``m1_column`` the L5 output cells of both sides are contiguous).
 
     Parameters
     ----------
@@ -267,38 +299,51 @@ def build(hemis: Hemispheres, seed: int = 0, *, lesion: Lesion | None = None,
     w_scale = _per_side("weight_scale_ee", weight_scale_ee, 0.0, 10.0)
     gain = _per_side("thalamic_gain", thalamic_gain, 0.25, 4.0)
     cc_scale = _per_side("callosal_scale", callosal_scale, 0.0, 10.0)
-    spec, n, dt = hemis.spec, hemis.n_per_side, float(hemis.dt_ms)  # type: ignore[arg-type]
+    spec, n_req, dt = hemis.spec, hemis.n_per_side, float(hemis.dt_ms)  # type: ignore[arg-type]
     g_left, g_right, g_cc, g_lesion = (np.random.default_rng(s) for s in
                                        np.random.SeedSequence([seed, _STREAM]).spawn(4))
-    blocks = [nets.build(spec, n, dt, g, w_scale[s]) for g, s in ((g_left, "left"), (g_right, "right"))]
-    ne = blocks[0].n_exc
-    ni = n - ne
+    blocks = [nets.build(spec, n_req, dt, g, w_scale[s]) for g, s in ((g_left, "left"), (g_right, "right"))]
+    n = blocks[0].n
+    kind_local = np.asarray(blocks[0].kind)
+    role_local = _roles(blocks[0])
+    out_local = np.zeros(n, dtype=bool)
+    out_local[blocks[0].output_range[0]:blocks[0].output_range[1]] = True
+    # global order: by cell type, left before right
+    key = np.concatenate([2 * kind_local.astype(np.int64), 2 * kind_local.astype(np.int64) + 1])
+    to_global = np.empty(2 * n, dtype=np.int64)
+    to_global[np.argsort(key, kind="stable")] = np.arange(2 * n)
+    index = [to_global[:n], to_global[n:]]
     n_all = 2 * n
-    # global index of each block's local neuron: E(left) E(right) I(left) I(right)
-    local = np.arange(n)
-    index = [np.where(local < ne, s * ne + local, 2 * ne + s * ni + (local - ne)) for s in (0, 1)]
-    side = np.zeros(n_all, dtype=np.int8)
-    side[index[1]] = 1
 
+    def place(values_left, values_right, dtype=float):
+        out = np.empty(n_all, dtype=dtype)
+        out[index[0]] = values_left
+        out[index[1]] = values_right
+        return out
+
+    side = place(np.zeros(n), np.ones(n), np.int8)
+    role = place(role_local, role_local, np.int64)
+    is_out = place(out_local, out_local, bool)
+    local = np.arange(n)
     pre, post, w, delay = [], [], [], []
     for s, blk in enumerate(blocks):
         pre.append(index[s][np.repeat(local, np.diff(blk.indptr))])
         post.append(index[s][blk.indices])
         w.append(blk.weights)
         delay.append(blk.delays)
-    # callosal projections: E cells of the source side onto E and I cells of the other side
+    # callosal projections: E cells of the source side onto E, fast I and GABA_B cells of the other
     cc = hemis.callosum
-    mean_e_input = 0.5 * spec.w_e * 800.0 * spec.frac_exc / 0.8  # summed intracortical E weight per cell
+    mean_e_input = 0.5 * spec.w_e * 800.0  # summed intracortical E weight per cell (reference units)
     lo_steps = int(round(cc.delay_ms / dt))
     hi_steps = int(round((cc.delay_ms + cc.delay_spread_ms) / dt))
     for s in (0, 1):
-        src = index[s][:ne]
-        tgt = index[1 - s]
-        for targets, strength in ((tgt[:ne], cc.strength_to_e), (tgt[ne:], cc.strength_to_i)):
-            if strength == 0.0:
+        src = index[s][role_local == 0]
+        for r, strength in ((0, cc.strength_to_e), (1, cc.strength_to_i), (2, cc.strength_to_b)):
+            targets = index[1 - s][role_local == r]
+            if strength == 0.0 or targets.size == 0:
                 continue
             k = cc.k_in
-            pre.append(src[g_cc.integers(0, ne, size=(targets.size, k))].ravel())
+            pre.append(src[g_cc.integers(0, src.size, size=(targets.size, k))].ravel())
             post.append(np.repeat(targets, k))
             w.append(strength * mean_e_input * 2.0 / k * g_cc.random(targets.size * k) * blocks[0].scale_e
                      * cc_scale[SIDES[s]])
@@ -306,13 +351,7 @@ def build(hemis: Hemispheres, seed: int = 0, *, lesion: Lesion | None = None,
     pre_a, post_a = np.concatenate(pre), np.concatenate(post)
     w_a, delay_a = np.concatenate(w), np.concatenate(delay).astype(np.int32)
 
-    def place(attr):
-        out = np.empty(n_all)
-        for s, blk in enumerate(blocks):
-            out[index[s]] = getattr(blk, attr)
-        return out
-
-    noise = place("noise_sd")
+    noise = place(blocks[0].noise_sd, blocks[1].noise_sd)
     for s, name in enumerate(SIDES):
         noise[side == s] *= gain[name]
     alive = np.ones(n_all, dtype=bool)
@@ -323,7 +362,7 @@ def build(hemis: Hemispheres, seed: int = 0, *, lesion: Lesion | None = None,
         lost = g_lesion.choice(cells, int(round(lesion.cortical_loss * cells.size)), replace=False)
         alive[lost] = False
         noise[lost] = 0.0
-        survivors_e = np.flatnonzero((side == ls) & alive & (np.arange(n_all) < 2 * ne))
+        survivors_e = np.flatnonzero((side == ls) & alive & (role == 0))
         cut = g_lesion.choice(survivors_e, int(round(lesion.callosal_loss * survivors_e.size)), replace=False)
         cut_mask = np.zeros(n_all, dtype=bool)
         cut_mask[cut] = True
@@ -334,14 +373,26 @@ def build(hemis: Hemispheres, seed: int = 0, *, lesion: Lesion | None = None,
     order = np.argsort(pre_a, kind="stable")
     indptr = np.zeros(n_all + 1, dtype=np.int64)
     np.cumsum(np.bincount(pre_a, minlength=n_all), out=indptr[1:])
-    built = nets.Built(spec=spec, n=n_all, n_exc=2 * ne, a=place("a"), b=place("b"), c=place("c"),
-                       d=place("d"), indptr=indptr, indices=post_a[order].astype(np.int32),
-                       weights=w_a[order].astype(np.float64), delays=delay_a[order], dt_ms=dt,
-                       decay_e=blocks[0].decay_e, decay_i=blocks[0].decay_i, noise_sd=noise,
-                       scale_e=blocks[0].scale_e,
-                       afferent_candidates=np.flatnonzero(alive[:2 * ne]).astype(np.int32))
+    out_idx = np.flatnonzero(is_out)
+    if out_idx.size and out_idx[-1] - out_idx[0] + 1 != out_idx.size:
+        raise RuntimeError("the output cells of the two sides are not contiguous")  # by construction they are
+    aff_ok = [np.isin(local, local if blk.afferent_candidates is None else blk.afferent_candidates)
+              for blk in blocks]
+    fields: dict[str, Any] = dict(
+        n=n_all, n_exc=int(np.count_nonzero(role == 0)), a=place(blocks[0].a, blocks[1].a),
+        b=place(blocks[0].b, blocks[1].b), c=place(blocks[0].c, blocks[1].c), d=place(blocks[0].d, blocks[1].d),
+        indptr=indptr, indices=post_a[order].astype(np.int32), weights=w_a[order].astype(np.float64),
+        delays=delay_a[order], noise_sd=noise, kind=place(kind_local, kind_local, np.int8),
+        output_range=(int(out_idx[0]), int(out_idx[-1]) + 1) if out_idx.size else (0, 0),
+        afferent_candidates=np.flatnonzero(alive & place(aff_ok[0], aff_ok[1], bool)).astype(np.int32))
+    layered_blocks = [blk for blk in blocks if isinstance(blk, layered.LayeredBuilt)]
+    if len(layered_blocks) == 2:  # a layered column: its slow processes per cell
+        fields["n_slow_start"] = int(np.count_nonzero(role < 2))
+        fields["d_adapt"] = place(layered_blocks[0].d_adapt, layered_blocks[1].d_adapt)
+        fields["use"] = place(layered_blocks[0].use, layered_blocks[1].use)
+    built = dataclasses.replace(blocks[0], **fields)
     return Stitched(built=built, side=side, alive=alive, lesion=lesion, weight_scale_ee=w_scale,
-                    thalamic_gain=gain, callosal_scale=cc_scale)
+                    thalamic_gain=gain, callosal_scale=cc_scale, role=role, is_output=is_out)
 
 
 # ---- running it ---------------------------------------------------------------------------
@@ -351,8 +402,9 @@ class Run:
 
     Attributes
     ----------
-    counts : (2, n_bins, 2) int
-        Spikes per 1 ms bin of each side's (left, right) E and I cells.
+    counts : (2, n_bins, 3) int
+        Spikes per 1 ms bin of each side's (left, right) E cells, inhibitory cells (fast and
+        slow) and output cells.
     spikes : (n_spikes,) int64 step and (n_spikes,) int32 neuron, the whole raster.
     pulse_bins : (P,) int
         1 ms bin of each pulse.
@@ -408,7 +460,8 @@ def run(net: Stitched, duration_s: float, *, seed: int = 0, pulse_times_s=(), pu
     steps_per_ms = int(round(1.0 / dt))
     n_steps = int(round(duration_s * 1000.0 * steps_per_ms))
     pulse_steps = np.round(times * 1000.0 * steps_per_ms).astype(np.int64)
-    p_direct = stimulation.direct_probability(x_rmt * intens / 100.0, built.spec).reshape(n_p, 2)
+    n_kinds = len(built.kind_names)
+    p_direct = stimulation.direct_probability(x_rmt * intens / 100.0, built.spec).reshape(n_p, n_kinds)
     masks = (net.side[None, :] == side_idx[:, None]) & net.alive[None, :]
     kw: dict[str, Any] = dict(n_neurons=built.n, dt_ms=dt, n_steps=n_steps, seed=seed, run_seed=run_seed,
               pulse_steps=pulse_steps, p_direct=p_direct, record_raster=True, record_lfp=False,
@@ -421,11 +474,13 @@ def run(net: Stitched, duration_s: float, *, seed: int = 0, pulse_times_s=(), pu
         with masked_recruitment(masks):
             res = _engine.run(built.spec, **kw)
     n_bins = res.counts.shape[0]
-    counts = np.zeros((2, n_bins, 2), dtype=np.int64)
+    counts = np.zeros((2, n_bins, 3), dtype=np.int64)
     bins = res.spk_step // steps_per_ms
-    pop = (res.spk_idx >= built.n_exc).astype(np.int64)
     sd = net.side[res.spk_idx].astype(np.int64)
     keep = sd < 2
-    np.add.at(counts, (sd[keep], bins[keep], pop[keep]), 1)
+    sd, bins, idx = sd[keep], bins[keep], res.spk_idx[keep]
+    np.add.at(counts, (sd, bins, np.minimum(net.role[idx], 1)), 1)
+    out = net.is_output[idx]
+    np.add.at(counts, (sd[out], bins[out], 2), 1)
     return Run(counts=counts, spike_step=res.spk_step, spike_idx=res.spk_idx,
                pulse_bins=np.round(times * 1000.0).astype(np.int64), n_direct=res.n_direct, dt_ms=dt)

@@ -57,7 +57,7 @@ def volleys(net: H.Stitched, x_rmt: float, *, target: str, intensity: float, n_t
 
     Returns
     -------
-    dict with ``counts`` {side: (n_trials, n_bins) int} E spikes per 1 ms bin (the test
+    dict with ``counts`` {side: (n_trials, n_bins) int} output-cell spikes per 1 ms bin (the test
     pulse in bin ``-BASELINE_MS[0]``), ``n_output`` {side: int} and ``n_direct``.
     """
     target = _check_side("target", target)
@@ -78,7 +78,7 @@ def volleys(net: H.Stitched, x_rmt: float, *, target: str, intensity: float, n_t
               pulse_side=np.concatenate(sides)[order], intensity_rmt=np.concatenate(intens)[order], x_rmt=x_rmt)
     pre = -BASELINE_MS[0]
     bins = np.round(test_s * 1000.0).astype(np.int64)
-    counts = {s: np.stack([r.counts[i, b - pre:b + POST_MS, 0] for b in bins]) for i, s in enumerate(H.SIDES)}
+    counts = {s: np.stack([r.counts[i, b - pre:b + POST_MS, 2] for b in bins]) for i, s in enumerate(H.SIDES)}
     return {"counts": counts, "n_output": {s: int(net.output_cells(s).size) for s in H.SIDES},
             "n_direct": r.n_direct}
 
@@ -151,14 +151,14 @@ def ihi(net: H.Stitched, x_rmt: float, *, conditioned_side: str, isi_ms=10.0, cs
 
 
 def resting_activity(net: H.Stitched, duration_s: float = 20.0, *, seed: int = 0) -> dict:
-    """Spontaneous E population rate of each hemisphere, per intact output cell (Hz, 1 ms bins).
+    """Spontaneous E population rate of each hemisphere, per E cell of the intact side (Hz, 1 ms bins).
 
     The first ``SETTLE_S`` are dropped. Returns ``{"left": (T,), "right": (T,), "fs_hz": 1000}``.
     """
     duration_s = _checks.finite_number("duration_s", duration_s, low=2.0, high=3600.0)
     r = H.run(net, duration_s + SETTLE_S, seed=seed, x_rmt=1.0)
     skip = int(round(SETTLE_S * 1000.0))
-    out: dict[str, Any] = {s: r.counts[i, skip:, 0] / float(net.output_cells(s).size) / 1e-3
+    out: dict[str, Any] = {s: r.counts[i, skip:, 0] / float(net.cells(s, 0).size) / 1e-3
                            for i, s in enumerate(H.SIDES)}
     out["fs_hz"] = 1000.0
     return out
