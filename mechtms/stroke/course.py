@@ -29,7 +29,7 @@ thalamic gain and lesion is probed (:mod:`mechtms.stroke.probes`):
   contralesional co-activation, Murase et al. 2004's IHI at movement onset), times the
   conducting fraction ``cst(t)``; in the ``"bimodal"`` balance model (Di Pino et al. 2014)
   a low structural reserve adds a share of the contralesional output (vicariation);
-* ``asymmetry`` (the model's pdBSI) on the first and last day;
+* ``asymmetry`` (the model's pdBSI) and the tonic output rates, from a resting run;
 * ``BBS``: :func:`mechtms.stroke.proxies.bbs` of ``drive``.
 
 Network states lie on one scalar per arm (the stimulated side's weight scale, or the
@@ -83,9 +83,9 @@ class StrokeSettings:
     purkinje_fraction : float
     postural_weight : float
         Weight of the dentate output's deficit in the BBS impairment (:data:`mechtms.stroke.proxies.POSTURAL_WEIGHT`).
-    plastic_fraction : float
-        Share of the stimulated hemisphere's E->E synapses carrying the plasticity (the cortex
-        chain's PLASTIC_FRACTION, ASSUMED 0.2).
+    plastic_fraction : float, optional
+        Share of the stimulated hemisphere's E->E synapses carrying the plasticity; default the
+        cortex chain's (:data:`mechtms.coupling.PLASTIC_FRACTION`, ASSUMED there).
     callosal_plastic : bool
     test_intensity, max_intensity, task_intensity : float
         % RMT of the MEP test pulse (120), of the MEP-presence criterion (150: the maximal
@@ -94,7 +94,12 @@ class StrokeSettings:
     task_isi_ms : float
     n_trials : int
     asymmetry_s : float
-        Resting recording for the pdBSI (s).
+        Resting recording for the pdBSI and the tonic output rates (s).
+    cst_distribution : (a, b), optional
+        Virtual patients: the spared tract at onset is drawn from Beta(a, b) by the run's
+        seed (a subject is its seed: network instance and lesion severity), replacing
+        ``lesion.cst_spared``; ``None`` keeps the lesion as given. :data:`PATIENTS` is the
+        documented choice.
     weight_step : float
         Grid of the weight scale (or thalamic gain) on which the network is probed; days in
         between are interpolated linearly (as :func:`mechtms.mep.mep_stats` does).
@@ -111,15 +116,16 @@ class StrokeSettings:
     purkinje_rule: str = "inverse"
     purkinje_fraction: float = cb.PURKINJE_FRACTION
     postural_weight: float = X.POSTURAL_WEIGHT
-    plastic_fraction: float = 0.2
+    plastic_fraction: float | None = None
     callosal_plastic: bool = True
     test_intensity: float = 120.0
     max_intensity: float = 150.0
     task_intensity: float = 120.0
     task_isi_ms: float = 10.0
     n_trials: int = 20
-    asymmetry_s: float = 20.0
+    asymmetry_s: float = 10.0
     weight_step: float = 0.01
+    cst_distribution: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.hemispheres, H.Hemispheres):
@@ -132,13 +138,22 @@ class StrokeSettings:
         _checks.finite_number("bbs_start", self.bbs_start, low=0.0, high=X.BBS_MAX, high_open=True)
         _checks.finite_number("mf_input", self.mf_input, low=0.3, high=1.5)
         _checks.finite_number("postural_weight", self.postural_weight, low=0.0, high=100.0)
-        for name in ("reserve_threshold", "vicariation_max", "purkinje_fraction", "plastic_fraction"):
+        for name in ("reserve_threshold", "vicariation_max", "purkinje_fraction"):
             _checks.finite_number(name, getattr(self, name), low=0.0, high=1.0)
+        if self.plastic_fraction is None:
+            from ..coupling import PLASTIC_FRACTION
+
+            object.__setattr__(self, "plastic_fraction", float(PLASTIC_FRACTION))
+        _checks.finite_number("plastic_fraction", self.plastic_fraction, low=0.0, high=1.0)
         for name in ("test_intensity", "max_intensity", "task_intensity"):
             _checks.finite_number(name, getattr(self, name), low=0.0, low_open=True, high=250.0)
         _checks.whole_number("n_trials", self.n_trials, low=4, high=1000)
         _checks.finite_number("asymmetry_s", self.asymmetry_s, low=2.0, high=600.0)
         _checks.finite_number("weight_step", self.weight_step, low=1e-4, high=0.05)
+        if self.cst_distribution is not None:
+            a, b = self.cst_distribution
+            _checks.finite_number("cst_distribution a", a, low=0.0, low_open=True, high=100.0)
+            _checks.finite_number("cst_distribution b", b, low=0.0, low_open=True, high=100.0)
 
     def replace(self, **changes) -> StrokeSettings:
         names = [f.name for f in dataclasses.fields(self)]
@@ -146,6 +161,22 @@ class StrokeSettings:
             if key not in names:
                 raise _checks.unknown_name("stroke setting", key, names, exc=ValueError)
         return dataclasses.replace(self, **changes)
+
+
+#: Spread of the spared corticospinal tract at onset among trial patients: Beta(2, 3) (mean 0.4,
+#: SD 0.2). ASSUMED: wide, as the trials' MEP-negative shares (~20-70 % of patients without
+#: leg or hand MEPs: Kim et al. 2015, Ann Rehabil Med 39:253; the review's Wang et al. 2024:
+#: lesioned-side MEPs in 8 patients of both arms at baseline) imply many patients with little tract.
+PATIENTS = (2.0, 3.0)
+
+
+def subject_lesion(settings: StrokeSettings, seed: int) -> H.Lesion:
+    """The lesion of the subject ``seed`` (``settings.cst_distribution``) or the settings' lesion."""
+    if settings.cst_distribution is None:
+        return settings.lesion
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 161]))
+    a, b = settings.cst_distribution
+    return settings.lesion.replace(cst_spared=float(rng.beta(a, b)))
 
 
 def check_target(target: str) -> str:
@@ -197,7 +228,7 @@ def _m1_course(course, seed: int, settings: StrokeSettings, days: np.ndarray, cl
     ends = np.r_[times[1:], max(times[-1], read_h.max()) + 1.0] if times.size else np.zeros(0)
     for k, (t0, t1) in enumerate(zip(times, ends, strict=True)):
         w_now = 0.0 if state is None else float(state.w_total)
-        scale_at[k] = 1.0 + settings.plastic_fraction * w_now
+        scale_at[k] = 1.0 + float(settings.plastic_fraction or 0.0) * w_now
         early[k], activity = m1_session(course.protocol, scale_at[k], seed)
         state, trace = consolidation.step(state, early[k], activity, float(t1 - t0))
         sel = (read_h >= t0) & (read_h < t1)
@@ -215,8 +246,9 @@ def _q(x: float, step: float) -> float:
 
 
 def probe_state(settings: StrokeSettings, seed: int, *, lesion: H.Lesion | None, weight: dict, callosal: dict,
-                gain: dict, asymmetry: bool = False) -> dict:
-    """Network read-outs of one state (cached): volleys, tonic rates, IHI, task output, pdBSI.
+                gain: dict) -> dict:
+    """Network read-outs of one state (cached): volleys, IHI, task output; tonic output rates and
+    the pdBSI from a resting run of ``asymmetry_s``.
 
     ``weight``, ``callosal``, ``gain``: per-side E->E scale, callosal scale, thalamic gain.
     The lesion's ``cst_spared`` is not used here (it only thins the tract, :func:`mechtms.mep.pool_response`).
@@ -224,7 +256,7 @@ def probe_state(settings: StrokeSettings, seed: int, *, lesion: H.Lesion | None,
     hem = settings.hemispheres
     les = None if lesion is None else lesion.replace(cst_spared=1.0)
     key = (hem, les, seed, settings.n_trials, settings.test_intensity, settings.max_intensity,
-           settings.task_intensity, settings.task_isi_ms, settings.asymmetry_s if asymmetry else None,
+           settings.task_intensity, settings.task_isi_ms, settings.asymmetry_s,
            tuple(sorted(weight.items())), tuple(sorted(callosal.items())), tuple(sorted(gain.items())))
     if key in _PROBES:
         return _PROBES[key]
@@ -247,12 +279,11 @@ def probe_state(settings: StrokeSettings, seed: int, *, lesion: H.Lesion | None,
         "volley_ipsilesional": ev_test, "volley_contralesional":
             float(P.evoked_volley(other["counts"][contra], n_out[contra]).mean()),
         "task_ipsilesional": ev_task, "IHI": ev_task / ev_test if ev_test > 0 else float("nan"),
-        "tonic_ipsilesional": P.tonic_rate(test["counts"][ipsi], n_out[ipsi]),
-        "tonic_contralesional": P.tonic_rate(other["counts"][contra], n_out[contra]),
     }
-    if asymmetry:
-        act = P.resting_activity(net, settings.asymmetry_s, seed=seed + 3)
-        out["asymmetry"] = X.pdbsi(act[ipsi], act[contra], act["fs_hz"])
+    act = P.resting_activity(net, settings.asymmetry_s, seed=seed + 3)
+    out["tonic_ipsilesional"] = act["output_hz"][ipsi]
+    out["tonic_contralesional"] = act["output_hz"][contra]
+    out["asymmetry"] = X.pdbsi(act[ipsi], act[contra], act["fs_hz"])
     _PROBES[key] = out
     return out
 
@@ -262,22 +293,22 @@ def _healthy_reference(settings: StrokeSettings, seed: int) -> dict:
     return probe_state(settings, seed, lesion=None, weight=one, callosal=one, gain=one)
 
 
-def _drive(p: dict, ref: dict, cst: float, settings: StrokeSettings) -> float:
-    """Descending drive of the affected side relative to the healthy network (see module doc)."""
+def _drive(p: dict, ref: dict, cst: float, settings: StrokeSettings, reserve: float) -> float:
+    """Descending drive of the affected side relative to the healthy network (see module doc);
+    ``reserve``: the spared tract at onset (the bimodal model's structural reserve)."""
     tonic = p["tonic_ipsilesional"] / ref["tonic_ipsilesional"]
     task = max(0.0, p["task_ipsilesional"]) / ref["task_ipsilesional"]
     drive = 0.5 * (tonic + task) * cst
     if settings.balance_model == "bimodal":
-        reserve = settings.lesion.cst_spared
         v = settings.vicariation_max * max(0.0, 1.0 - reserve / settings.reserve_threshold)
         drive += v * p["tonic_contralesional"] / ref["tonic_contralesional"]
     return float(drive)
 
 
 # ---- the runner ------------------------------------------------------------------------------
-def simulate(course, condition=None, seed: int = 0, *, target: str = "contralesional_M1",
-             settings: StrokeSettings | None = None, days: int | None = None, readout_clock_h: float = 20.0,
-             progress: bool = False):
+def simulate(course, condition=None, seed: int = 0, *, target: str | None = None,
+             settings: StrokeSettings | None = None, days: int | None = None, readout_days=None,
+             readout_clock_h: float = 20.0, progress: bool = False, **ignored):
     """Run a course over one target of the post-stroke brain; daily read-outs of both hemispheres.
 
     Parameters
@@ -288,10 +319,15 @@ def simulate(course, condition=None, seed: int = 0, *, target: str = "contralesi
         Unused beyond provenance (the condition that dispatched here).
     seed : int
         Network instance, noise, probes.
-    target : {"contralesional_M1", "ipsilesional_M1", "cerebellum"}
+    target : {"contralesional_M1", "ipsilesional_M1", "cerebellum"}, optional
+        Where the sessions go; default the course's own ``target``, else ``"contralesional_M1"``.
+        A target that contradicts the course's is an error.
     settings : StrokeSettings, optional
     days : int, optional
         Read-out days 0..days (default: to the course's last day).
+    readout_days : sequence of int, optional
+        Probe only these days and day 0 (the BBS anchor), e.g. ``(14,)`` for baseline and
+        course end in cohorts.
     readout_clock_h : float
         Clock time of the daily read-outs.
 
@@ -304,7 +340,6 @@ def simulate(course, condition=None, seed: int = 0, *, target: str = "contralesi
     from .. import mep
     from ..protocols import Course, Protocol, preset, preset_course
 
-    target = check_target(target)
     settings = StrokeSettings() if settings is None else settings
     if not isinstance(settings, StrokeSettings):
         raise ValueError(f"settings must be a StrokeSettings, got {type(settings).__name__}")
@@ -318,9 +353,17 @@ def simulate(course, condition=None, seed: int = 0, *, target: str = "contralesi
         course = Course(protocol=course, days=14, days_per_week=5, start_day=1)
     if not isinstance(course, Course):
         raise ValueError(f"course must be a Course, a Protocol or a preset name, got {type(course).__name__}")
+    if course.target and target is not None and check_target(target) != course.target:
+        raise ValueError(f"target={target!r} contradicts the course's target {course.target!r}; "
+                         f"use course.replace(target=...) to move a course")
+    target = check_target(course.target or target or "contralesional_M1")
     last = course.end_day if days is None else _checks.whole_number("days", days, low=1, high=3650)
-    day = np.arange(0, last + 1)
-    lesion = settings.lesion
+    if readout_days is None:
+        day = np.arange(0, last + 1)
+    else:
+        day = np.unique(np.asarray([0] + [_checks.whole_number("readout_days", d, low=0, high=last)
+                                          for d in np.atleast_1d(readout_days)], dtype=int))
+    lesion = subject_lesion(settings, seed)
     ipsi, contra = lesion.side, lesion.contralesional
     side = stimulated_side(target, lesion)
 
@@ -336,7 +379,7 @@ def simulate(course, condition=None, seed: int = 0, *, target: str = "contralesi
                                       rule=settings.purkinje_rule, fraction=settings.purkinje_fraction,
                                       readout_clock_h=readout_clock_h)
         pc_gain, w_total, early = cer["pc_gain"], cer["w_total"], cer["early_dW"]
-    scale = 1.0 + settings.plastic_fraction * w_total if side is not None else np.ones(day.size)
+    scale = 1.0 + float(settings.plastic_fraction or 0.0) * w_total if side is not None else np.ones(day.size)
     drive_rel = np.array([cb.thalamic_drive(g, settings.mf_input) for g in pc_gain])
     dentate = np.array([cb.dentate_output(g, settings.mf_input) for g in pc_gain])
     gain_ipsi = np.array([cb.thalamic_gain(d) for d in drive_rel])
@@ -367,16 +410,16 @@ def simulate(course, condition=None, seed: int = 0, *, target: str = "contralesi
         nodes = [(lo, 1.0 - frac)] + ([(_q(lo + step, step), frac)] if frac > 1e-9 else [])
         acc: dict[str, float] = {}
         for value, wgt in nodes:
-            p = probe_state(settings, seed, lesion=lesion, asymmetry=i in (0, day.size - 1), **state(value))
+            p = probe_state(settings, seed, lesion=lesion, **state(value))
             m_ipsi = mep.pool_response(p["counts_ipsi"], p["n_output"], float(cst[i]), seed=seed)["mep_mV"]
             m_high = mep.pool_response(p["counts_high"], p["n_output"], float(cst[i]), seed=seed)["mep_mV"]
             m_contra = mep.pool_response(p["counts_contra"], p["n_output"], 1.0, seed=seed)["mep_mV"]
             vals = {"MEP_ipsilesional": float(m_ipsi.mean()), "MEP_contralesional": float(m_contra.mean()),
                     "MEP_hits": float(np.count_nonzero(m_high >= mep.MEP_CRITERION_MV)),
-                    "drive": _drive(p, ref, float(cst[i]), settings),
+                    "drive": _drive(p, ref, float(cst[i]), settings, lesion.cst_spared),
                     **{k: p[k] for k in ("IHI", "volley_ipsilesional", "volley_contralesional",
                                          "task_ipsilesional", "tonic_ipsilesional", "tonic_contralesional")},
-                    "asymmetry": p.get("asymmetry", np.nan)}
+                    "asymmetry": p["asymmetry"]}
             for k, v in vals.items():
                 acc[k] = acc.get(k, 0.0) + wgt * v
         acc["MEP_present"] = float(acc.pop("MEP_hits") >= mep.RMT_HITS)
@@ -398,7 +441,7 @@ def simulate(course, condition=None, seed: int = 0, *, target: str = "contralesi
     long = {"MEP_present": "MEP >= 50 uV in >= 5 of 10 trials at max_intensity (ipsilesional)",
             "IHI": "contralesional -> ipsilesional, conditioned / unconditioned evoked volley",
             "drive": "descending drive of the affected side relative to the healthy network (proxy input)",
-            "asymmetry": "model pdBSI of resting population rates (first and last day)"}
+            "asymmetry": "model pdBSI of resting population rates"}
     ds = xr.Dataset(
         {k: ("day", v, {"units": units[k], **({"long_name": long[k]} if k in long else {})}) for k, v in data.items()},
         coords={"day": ("day", day, {"units": "day"}),
@@ -417,5 +460,6 @@ def simulate(course, condition=None, seed: int = 0, *, target: str = "contralesi
         "target": target, "stimulated_side": side or "cerebellum", "seed": seed, "course": json.dumps(course.summary()),
         "protocol": course.protocol.label(), "sham": int(bool(course.protocol.sham)),
         "settings": repr(settings), "readout_clock_h": readout_clock_h,
+        "cst_spared_onset": lesion.cst_spared,
     })
     return ds

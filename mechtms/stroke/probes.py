@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 
 from .. import _checks
+from .. import mep as _mep
 from . import hemispheres as H
 
-#: Interval between probe pulses (s): that of the network's RMT calibration, long enough
-#: for the network (no process slower than ~100 ms) to settle.
-PROBE_INTERVAL_S = 0.3
+#: Interval between probe pulses (s): the package's MEP probe's (:data:`mechtms.mep.PROBE_INTERVAL_S`).
+PROBE_INTERVAL_S = _mep.PROBE_INTERVAL_S
 #: Evoked window after the pulse (ms, end exclusive): direct and recurrent (I-wave-like) spikes.
 VOLLEY_WINDOW_MS = (0, 12)
 #: Tonic firing is measured in this window before each test pulse (ms).
@@ -151,9 +151,11 @@ def ihi(net: H.Stitched, x_rmt: float, *, conditioned_side: str, isi_ms=10.0, cs
 
 
 def resting_activity(net: H.Stitched, duration_s: float = 20.0, *, seed: int = 0) -> dict:
-    """Spontaneous E population rate of each hemisphere, per E cell of the intact side (Hz, 1 ms bins).
+    """Spontaneous activity of each hemisphere.
 
-    The first ``SETTLE_S`` are dropped. Returns ``{"left": (T,), "right": (T,), "fs_hz": 1000}``.
+    The first ``SETTLE_S`` are dropped. Returns ``{"left": (T,), "right": (T,), "fs_hz": 1000,
+    "output_hz": {side: float}}``: the E population rate per E cell of the intact side (Hz,
+    1 ms bins) and the mean rate of the output cells per intact output cell.
     """
     duration_s = _checks.finite_number("duration_s", duration_s, low=2.0, high=3600.0)
     r = H.run(net, duration_s + SETTLE_S, seed=seed, x_rmt=1.0)
@@ -161,6 +163,8 @@ def resting_activity(net: H.Stitched, duration_s: float = 20.0, *, seed: int = 0
     out: dict[str, Any] = {s: r.counts[i, skip:, 0] / float(net.cells(s, 0).size) / 1e-3
                            for i, s in enumerate(H.SIDES)}
     out["fs_hz"] = 1000.0
+    out["output_hz"] = {s: float(r.counts[i, skip:, 2].sum() / net.output_cells(s).size / duration_s)
+                        for i, s in enumerate(H.SIDES)}
     return out
 
 
