@@ -8,9 +8,9 @@ Networks
   (Brian2's order thresholds → synapses → resets → next update is the listing's order).
 * CUBA 4,000 (Brette et al. 2007, J Comput Neurosci 23:349; Brian2's ``CUBA.py``),
   0.1 ms, exact integration.
-* The production network (``cortex``, 1,000 neurons, 0.1 ms) on whole sessions: the
-  600-pulse iTBS session through ``session_drive`` and, for the plasticity layer,
-  ``synapse_activity`` (100 sampled synapses) on iTBS 600 and on 1 Hz x 900 (900 s
+* The production networks (``m1_column`` and ``cortex``, 1,000 neurons, 0.1 ms) on whole
+  sessions: the 600-pulse iTBS session through ``session_drive`` and, for the plasticity
+  layer, ``synapse_activity`` (100 sampled synapses) on iTBS 600 and on 1 Hz x 900 (900 s
   simulated); synaptic events delivered per second of one core.
 
 Reported: firing rates (must agree within 10 %), wall time of the simulation loop
@@ -69,33 +69,34 @@ def mechtms_cuba(duration_s: float, repeats: int) -> dict:
     return best
 
 
-def mechtms_itbs(repeats: int) -> dict:
+def mechtms_itbs(repeats: int, network: str = "m1_column") -> dict:
     p = P.itbs(600, 100, intensity_ref="RMT")
-    x = mt.network.calibrate_rmt("cortex")
-    mt.network.session_drive(p, x_rmt=x, max_pulses=3)  # compile
+    x = mt.network.calibrate_rmt(network)
+    mt.network.session_drive(p, network, x_rmt=x, max_pulses=3)  # compile
     best = np.inf
     for _ in range(repeats):
         t0 = time.perf_counter()
-        d = mt.network.session_drive(p, x_rmt=x)
+        d = mt.network.session_drive(p, network, x_rmt=x)
         best = min(best, time.perf_counter() - t0)
     return {"run_s": best, "simulated_s": d.attrs["duration_s"], "rate_E_hz": d.attrs["rate_E_hz"]}
 
 
-def mechtms_sessions(repeats: int) -> list[dict]:
-    """synapse_activity (the plasticity layer's input) on whole sessions of the production network."""
-    x = mt.network.calibrate_rmt("cortex")
-    mt.network.synapse_activity(P.rtms(1, 3, 100), x_rmt=x)  # compile
-    n_out = 1000.0  # cortex: fixed in-degree 1,000, so 1,000 synapses per presynaptic spike on average
+def mechtms_sessions(repeats: int, network: str = "m1_column") -> list[dict]:
+    """synapse_activity (the plasticity layer's input) on whole sessions of a production network."""
+    x = mt.network.calibrate_rmt(network)
+    mt.network.synapse_activity(P.rtms(1, 3, 100), network, x_rmt=x)  # compile
+    n_out = 1000.0  # fixed in-degree 1,000, so 1,000 synapses per presynaptic spike on average
     rows = []
     for p in (P.itbs(600, 80), P.rtms(1, 900, 90)):
         best = np.inf
         for _ in range(repeats):
             t0 = time.perf_counter()
-            a = mt.network.synapse_activity(p, x_rmt=x, n_synapses=100)
+            a = mt.network.synapse_activity(p, network, x_rmt=x, n_synapses=100)
             best = min(best, time.perf_counter() - t0)
         span = a.t_end_s - a.t_start_s
         spikes = (0.8 * a.meta["rate_E_hz"] + 0.2 * a.meta["rate_I_hz"]) * 1000 * span
-        rows.append({"label": p.label(), "run_s": best, "simulated_s": span, "rate_E_hz": a.meta["rate_E_hz"],
+        rows.append({"label": p.label(), "network": network, "run_s": best, "simulated_s": span,
+                     "rate_E_hz": a.meta["rate_E_hz"],
                      "events_per_s": spikes * n_out / best})
     return rows
 
@@ -263,13 +264,15 @@ def main(argv=None):
               for sim, r in res.items() if "setup_s" in r))
     print("mechtms run time includes drawing the noise (Izhikevich) but not building the network.")
     if not a.skip_itbs:
-        it = mechtms_itbs(1)
-        print(f"\niTBS 600 pulses on the 1,000-neuron cortex network (session_drive, {it['simulated_s']:.1f} s "
-              f"simulated): {it['run_s']:.1f} s wall (target < 15 s), E rate {it['rate_E_hz']:.2f} Hz")
+        print()
+        for network in ("m1_column", "cortex"):
+            it = mechtms_itbs(1, network)
+            print(f"iTBS 600 pulses on the 1,000-neuron {network} network (session_drive, {it['simulated_s']:.1f} s "
+                  f"simulated): {it['run_s']:.1f} s wall (target < 15 s), E rate {it['rate_E_hz']:.2f} Hz")
         targets = {"TBS": 15.0, "1 Hz": 45.0}
-        for r in mechtms_sessions(1):
+        for r in mechtms_sessions(1, "m1_column") + mechtms_sessions(1, "cortex"):
             target = next(v for k, v in targets.items() if r["label"].startswith(k))
-            print(f"synapse_activity, {r['label']} ({r['simulated_s']:.0f} s simulated, 100 synapses): "
+            print(f"synapse_activity on {r['network']}, {r['label']} ({r['simulated_s']:.0f} s simulated, 100 synapses): "
                   f"{r['run_s']:.1f} s wall (target < {target:g} s), {r['run_s'] / r['simulated_s'] * 1000:.1f} ms "
                   f"per simulated s, {r['events_per_s']:.3g} synaptic events/s (spikes x 1,000 targets)")
 

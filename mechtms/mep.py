@@ -39,10 +39,19 @@ import numpy as np
 
 from . import __version__, _checks
 
-#: Interval between probe pulses in the network run (s): that of the network's own RMT
-#: calibration (mechtms.network.stimulation.CALIBRATION_ISI_MS). The network has no process
-#: slower than ~100 ms, so 0.3 s separates trials as the clinical 5 s does.
-PROBE_INTERVAL_S = 0.3
+#: Interval between probe pulses in the network run (s), per network. ``cortex`` has no
+#: process slower than ~100 ms, so 0.3 s (its RMT calibration interval) separates trials as
+#: the clinical 5 s does. ``m1_column`` has slow adaptation (500 ms) and short-term
+#: depression (recovery 800 ms): 3 s lets both recover (> 3 time constants), so a trial
+#: does not depress the next (clinical MEPs are 4-5 s apart, Rossini et al. 2015).
+PROBE_INTERVALS_S = {"cortex": 0.3, "m1_column": 3.0}
+PROBE_INTERVAL_S = 0.3  # the default for other networks
+
+
+def probe_interval_s(network) -> float:
+    """Interval between probe pulses for ``network`` (:data:`PROBE_INTERVALS_S`)."""
+    name = network if isinstance(network, str) else getattr(network, "name", "")
+    return PROBE_INTERVALS_S.get(name, 3.0 if hasattr(network, "types") else PROBE_INTERVAL_S)
 #: Window of the volley that counts as evoked (ms after the pulse, end exclusive): the
 #: directly activated spikes and the recurrent response (the network's RMT criterion
 #: counts 1-11 ms).
@@ -154,6 +163,15 @@ class MotoneuronPool:
 
 
 DEFAULT_POOL = MotoneuronPool()
+#: The pool of each network: ``gain`` is CALIBRATED per network (its volley has its own size:
+#: ~0.6 evoked output spikes per output cell at 120 % RMT in ``cortex``, ~1.5 in the layered
+#: ``m1_column``, whose L5 cells burst) so that the mean MEP at 120 % RMT is ~0.85 mV.
+POOLS = {"cortex": DEFAULT_POOL, "m1_column": MotoneuronPool(gain=3.4, sigma_shared=0.35)}
+
+
+def default_pool(network: str = "m1_column") -> MotoneuronPool:
+    """The calibrated pool of ``network`` (:data:`POOLS`; the ``cortex`` pool for other networks)."""
+    return POOLS.get(network if isinstance(network, str) else getattr(network, "name", ""), DEFAULT_POOL)
 
 
 # ---- network volleys -----------------------------------------------------------------------
@@ -161,7 +179,7 @@ _VOLLEYS: dict[tuple, tuple[np.ndarray, int]] = {}
 
 
 def network_volleys(intensity: float, weight_scale_ee: float = 1.0, n_trials: int = 10, seed: int = 0, *,
-                    network: str = "cortex", n_neurons: int | None = None, cache: bool = True):
+                    network: str = "m1_column", n_neurons: int | None = None, cache: bool = True):
     """Output-population spikes around each probe pulse.
 
     Returns
@@ -187,7 +205,7 @@ def network_volleys(intensity: float, weight_scale_ee: float = 1.0, n_trials: in
             pass
     pre = -BASELINE_MS[0]
     post = int(DEFAULT_POOL.window_ms)
-    p = single_pulses(n_trials, intensity, interval_s=PROBE_INTERVAL_S, name="mep_probe")
+    p = single_pulses(n_trials, intensity, interval_s=probe_interval_s(network), name="mep_probe")
     ds = net.simulate(protocol=p, network=network, seed=seed, n_neurons=n_neurons, weight_scale_ee=weight_scale_ee,
                       record=("volley",), baseline_s=0.5, post_s=0.1)
     counts = ds["volley"].values
@@ -223,7 +241,7 @@ def _disk_path(kind: str, key: tuple, network: str):
     except ValueError:
         return None
     text = repr((kind, key, spec, stimulation.ENGINE_REVISION, __version__, BASELINE_MS, DEFAULT_POOL.window_ms,
-                 PROBE_INTERVAL_S))
+                 probe_interval_s(network)))
     return Path(root) / "mep" / f"{kind}_{hashlib.sha256(text.encode()).hexdigest()[:24]}.npz"
 
 
@@ -280,7 +298,7 @@ def session_volleys(ds, *, relative: bool = True, seed: int | None = None, n_neu
 _REFERENCE: dict[tuple, float] = {}
 
 
-def reference_volley(seed: int = 0, *, network: str = "cortex", n_neurons: int | None = None,
+def reference_volley(seed: int = 0, *, network: str = "m1_column", n_neurons: int | None = None,
                      n_trials: int = 40) -> float:
     """Mean evoked volley of a single pulse at 100 % RMT in the baseline network (weights 1).
 
@@ -294,7 +312,7 @@ def reference_volley(seed: int = 0, *, network: str = "cortex", n_neurons: int |
 
 
 # ---- the spinal part (numpy, per trial) ------------------------------------------------------
-def pool_response(counts: np.ndarray, n_output_cells: int, cst: float = 1.0, *, pool: MotoneuronPool = DEFAULT_POOL,
+def pool_response(counts: np.ndarray, n_output_cells: int, cst: float = 1.0, *, pool: MotoneuronPool | None = None,
                   seed: int = 0, waveforms: bool = False) -> dict[str, np.ndarray]:
     """Volleys -> motor units fired -> MEP amplitude, for each trial.
 
@@ -312,6 +330,7 @@ def pool_response(counts: np.ndarray, n_output_cells: int, cst: float = 1.0, *, 
     dict with ``mep_mV`` (n_trials,), ``n_fired`` (n_trials,), ``onset_ms`` (n_trials,; NaN
     when no unit fired), and with ``waveforms=True`` ``emg_mV`` (n_trials, n_samples).
     """
+    pool = pool if pool is not None else DEFAULT_POOL
     counts = np.asarray(counts)
     n_trials = counts.shape[0]
     rng = np.random.default_rng(np.random.SeedSequence([seed, 17]))
@@ -366,8 +385,8 @@ def _disperse(u: np.ndarray, sd_ms: float) -> np.ndarray:
 
 # ---- public probes ----------------------------------------------------------------------------
 def probe(intensity: float = 120.0, weight_scale_ee: float = 1.0, cst: float = 1.0, *, n_trials: int = 10,
-          seed: int = 0, network: str = "cortex", n_neurons: int | None = None,
-          pool: MotoneuronPool = DEFAULT_POOL, waveforms: bool = False, cache: bool = True):
+          seed: int = 0, network: str = "m1_column", n_neurons: int | None = None,
+          pool: MotoneuronPool | None = None, waveforms: bool = False, cache: bool = True):
     """MEP amplitudes of ``n_trials`` single pulses.
 
     Parameters
@@ -395,6 +414,7 @@ def probe(intensity: float = 120.0, weight_scale_ee: float = 1.0, cst: float = 1
     ``onset_ms``, ``volley`` (evoked output spikes per output cell); attrs: the arguments,
     ``mep_mean_mV``, ``mmax_mV``, provenance.
     """
+    pool = pool if pool is not None else default_pool(network)
     import xarray as xr
 
     intensity = _checks.finite_number("intensity (% RMT)", intensity, low=0, high=250)
@@ -453,8 +473,8 @@ def fit_boltzmann(intensity, mep_mV) -> dict[str, float]:
 
 
 def recruitment_curve(intensities=(90, 100, 110, 120, 130, 140, 150, 160, 180, 200), *, weight_scale_ee: float = 1.0,
-                      cst: float = 1.0, n_trials: int = 10, seed: int = 0, network: str = "cortex",
-                      n_neurons: int | None = None, pool: MotoneuronPool = DEFAULT_POOL):
+                      cst: float = 1.0, n_trials: int = 10, seed: int = 0, network: str = "m1_column",
+                      n_neurons: int | None = None, pool: MotoneuronPool | None = None):
     """MEP against intensity (% RMT) with a Boltzmann fit to the trial means.
 
     Returns
@@ -462,6 +482,7 @@ def recruitment_curve(intensities=(90, 100, 110, 120, 130, 140, 150, 160, 180, 2
     xarray.Dataset, dims ``intensity`` x ``trial``: ``mep_mV``; ``mep_mean_mV`` over
     ``intensity``; the fit in attrs (``mep_max``, ``i50``, ``k``, ``r2``, ``peak_slope``).
     """
+    pool = pool if pool is not None else default_pool(network)
     import xarray as xr
 
     grid = [float(i) for i in intensities]
@@ -480,8 +501,8 @@ def recruitment_curve(intensities=(90, 100, 110, 120, 130, 140, 150, 160, 180, 2
 
 
 def clinical_rmt(weight_scale_ee: float = 1.0, cst: float = 1.0, *, seed: int = 0, start: float = 130.0,
-                 step: float = 2.0, network: str = "cortex", n_neurons: int | None = None,
-                 pool: MotoneuronPool = DEFAULT_POOL, max_intensity: float = 250.0) -> float:
+                 step: float = 2.0, network: str = "m1_column", n_neurons: int | None = None,
+                 pool: MotoneuronPool | None = None, max_intensity: float = 250.0) -> float:
     """RMT the clinical way (Rossini et al. 2015), in % of the network's RMT.
 
     From ``start``, the intensity rises in steps of 10 until at least 5 of 10 pulses give an
@@ -491,6 +512,7 @@ def clinical_rmt(weight_scale_ee: float = 1.0, cst: float = 1.0, *, seed: int = 
     numbers across levels). Returns NaN if even ``max_intensity`` fails (no MEP,
     e.g. after a complete transection).
     """
+    pool = pool if pool is not None else default_pool(network)
     step = _checks.finite_number("step", step, low=0.1, high=20)
     start = _checks.finite_number("start", start, low=1, high=max_intensity)
 
@@ -536,8 +558,8 @@ def _stats(mep_mV: np.ndarray) -> dict[str, float]:
 
 
 def mep_stats(weight_scale_ee: float = 1.0, cst: float = 1.0, *, intensity: float = 120.0, n_trials: int = 20,
-              seed: int = 0, network: str = "cortex", n_neurons: int | None = None,
-              pool: MotoneuronPool = DEFAULT_POOL, grid_step: float = WEIGHT_GRID_STEP) -> dict[str, float]:
+              seed: int = 0, network: str = "m1_column", n_neurons: int | None = None,
+              pool: MotoneuronPool | None = None, grid_step: float = WEIGHT_GRID_STEP) -> dict[str, float]:
     """MEP statistics at any ``weight_scale_ee``, interpolated from a cached grid (the shortcut
     for courses).
 
@@ -552,6 +574,7 @@ def mep_stats(weight_scale_ee: float = 1.0, cst: float = 1.0, *, intensity: floa
     dict: ``mean_mV``, ``sd_mV`` (trial SD), ``response_rate`` (fraction of trials with an
     MEP >= 50 uV), and the bracketing ``weight_lo``, ``weight_hi``.
     """
+    pool = pool if pool is not None else default_pool(network)
     intensity = _checks.finite_number("intensity (% RMT)", intensity, low=0, high=250)
     cst = _checks.finite_number("cst", cst, low=0, high=1)
     n_trials = _checks.whole_number("n_trials", n_trials, low=2, high=10_000)
@@ -573,7 +596,7 @@ def mep_stats(weight_scale_ee: float = 1.0, cst: float = 1.0, *, intensity: floa
 _RATES: dict[tuple, float] = {}
 
 
-def output_rate(weight_scale_ee: float = 1.0, *, seed: int = 0, network: str = "cortex", n_neurons: int | None = None,
+def output_rate(weight_scale_ee: float = 1.0, *, seed: int = 0, network: str = "m1_column", n_neurons: int | None = None,
                 grid_step: float = WEIGHT_GRID_STEP, duration_s: float = RATE_RUN_S) -> float:
     """Tonic firing rate (Hz) of the network's output cells without stimulation.
 
@@ -623,7 +646,7 @@ def _spontaneous_rate(w: float, seed: int, network: str, n_neurons: int | None, 
     return rate
 
 
-def tonic_drive(weight_scale_ee, *, seed: int = 0, network: str = "cortex", n_neurons: int | None = None,
+def tonic_drive(weight_scale_ee, *, seed: int = 0, network: str = "m1_column", n_neurons: int | None = None,
                 grid_step: float = WEIGHT_GRID_STEP) -> np.ndarray:
     """Tonic corticospinal output relative to the baseline network: ``output_rate(w) / output_rate(1)``.
 
@@ -638,7 +661,7 @@ def tonic_drive(weight_scale_ee, *, seed: int = 0, network: str = "cortex", n_ne
 
 
 def daily(cst, weight_scale_ee=1.0, *, intensity: float = 150.0, n_trials: int = 20, seed: int = 0,
-          network: str = "cortex", n_neurons: int | None = None, pool: MotoneuronPool = DEFAULT_POOL,
+          network: str = "m1_column", n_neurons: int | None = None, pool: MotoneuronPool | None = None,
           grid_step: float = WEIGHT_GRID_STEP):
     """MEP statistics on each day of a course (:func:`mep_stats` per day).
 
@@ -656,6 +679,7 @@ def daily(cst, weight_scale_ee=1.0, *, intensity: float = 150.0, n_trials: int =
     xarray.Dataset over ``day``: ``MEP`` (mean, mV), ``MEP_sd`` (trial SD, mV),
     ``MEP_response_rate`` (fraction of trials >= 50 uV); attrs carry the settings.
     """
+    pool = pool if pool is not None else default_pool(network)
     import xarray as xr
 
     cst_values = np.asarray(cst.values if isinstance(cst, xr.DataArray) else cst, dtype=float)

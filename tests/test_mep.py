@@ -92,11 +92,11 @@ def test_mep_falls_steeply_with_sci_severity():
 
 
 def test_mep_and_bms_are_not_affine_copies():
-    """Issue 12: BMS and MEP are different read-outs. After a partial injury (80 % cut) BMS
+    """Issue 12: BMS and MEP are different read-outs. After a partial injury (60 % cut) BMS
     climbs >= 1.5 points from day 1 to day 28 while the corticospinal transmission, and the
     MEP it allows, changes by < 30 %; a 5 % cortical weight change moves the MEP >= 20 %
     but not BMS (which has no cortical input)."""
-    ds = lesion.simulate(days=28, injury=0.8)
+    ds = lesion.simulate(days=28, injury=0.6)
     bms = ds.BMS.sel(day=[1, 28]).values
     meps = [mep.probe(150, cst=float(ds.CST.sel(day=d)), n_trials=10, seed=0).mep_mV.values.mean() for d in (1, 28)]
     assert bms[1] - bms[0] >= 1.5
@@ -186,10 +186,11 @@ def test_grid_interpolation_matches_direct_probes(w):
 
 
 def test_tonic_output_rate_rises_with_weights():
-    """output_rate: spontaneous output-cell rate (cortex ~8 Hz, Izhikevich 2003 regime) rises
-    with E->E weights; tonic_drive is its ratio to weights 1 (the lesion's tonic input)."""
+    """output_rate: spontaneous rate of the output cells (m1_column: layer-5 pyramidal cells, a few Hz
+    at rest, as in awake rodent and primate motor cortex: 1-10 Hz) rises with E->E weights;
+    tonic_drive is its ratio to weights 1 (the lesion's tonic input)."""
     r = [mep.output_rate(w) for w in (0.95, 1.0, 1.05)]
-    assert 5.0 <= r[1] <= 12.0 and r[0] < r[1] < r[2]
+    assert 1.0 <= r[1] <= 10.0 and r[0] < r[1] < r[2]
     np.testing.assert_allclose(mep.tonic_drive([1.0, 1.05]), [1.0, r[2] / r[1]], rtol=1e-12)
     mid = mep.output_rate(1.005)
     assert mid == pytest.approx(0.5 * (mep.output_rate(1.0) + mep.output_rate(1.01)), rel=1e-12)

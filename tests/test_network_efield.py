@@ -27,12 +27,13 @@ def test_field_at_rmt_is_the_calibrated_threshold_in_v_per_m_and_conversions_inv
     """field_at_rmt = x_rmt x the V/m of one model unit; % RMT -> V/m -> % RMT returns the
     input to 1e-12 (relative)."""
     e_rmt = net.field_at_rmt("cortex")
-    assert e_rmt == pytest.approx(x_rmt * efield.field_unit_vm("biphasic"), rel=1e-12)
+    assert e_rmt == pytest.approx(x_rmt * efield.field_unit_vm("biphasic", "cortex"), rel=1e-12)
     for pct in (50.0, 100.0, 137.5):
         assert net.vm_to_rmt(net.rmt_to_vm(pct, "cortex"), "cortex") == pytest.approx(pct, rel=1e-12)
-    # the model's field at RMT is a model output; reported, and within a factor 2 of the
-    # 50-70 V/m of head models (not independent: the scaling factor came from that range)
-    assert 25.0 <= e_rmt <= 140.0, e_rmt
+    # the model's field at RMT is a model output, reported (28 V/m after axonal activation);
+    # within a factor 2.5 of the 50-70 V/m of head models (not independent: the scaling
+    # factor came from that range)
+    assert 20.0 <= e_rmt <= 175.0, e_rmt
 
 
 def test_monophasic_needs_a_stronger_field_than_biphasic(x_rmt):
@@ -69,7 +70,7 @@ def test_m1_column_recruits_l5_first_and_every_type_more_with_field():
     spec = net.networks.get("m1_column")
     names = [t.name for t in spec.cell_types]
     fields = np.array([20.0, 40.0, 60.0, 100.0, 200.0])
-    p = net.direct_probability(efield.vm_to_model(fields, "biphasic"), spec)  # (F, types)
+    p = net.direct_probability(efield.vm_to_model(fields, "biphasic", spec), spec)  # (F, types)
     assert np.all(np.diff(p, axis=0) > 0)
     l5, l23, bc, ngf = (names.index(k) for k in ("L5_PC", "L23_PC", "BC", "NGF"))
     assert np.all(p[:, l5] > p[:, l23]) and np.all(p[:, l23] >= p[:, ngf])
@@ -91,3 +92,19 @@ def test_protocol_intensity_in_points_to_the_network_conversion():
     with pytest.raises(ValueError, match=r"mechtms.network.field_at_rmt"):
         P.rtms(1, 5, 60.0, intensity_ref="V/m").intensity_in("RMT")
     assert callable(mt.network.field_at_rmt)
+
+
+def test_m1_column_directly_activates_each_type_as_its_threshold_model_says():
+    """The simulation's own draws match the threshold model: 40 single pulses at 80 V/m
+    (biphasic) on a 300-cell column; the measured fraction of each cell type activated at
+    the pulse is within 4 binomial standard errors of its probability."""
+    spec = net.networks.get("m1_column")
+    ds = net.simulate(P.single_pulses(40, 80.0, interval_s=0.3, intensity_ref="V/m"), spec, seed=3,
+                      n_neurons=300, x_rmt=0.7, record=("volley",), baseline_s=0.5, post_s=0.2)
+    sizes = {t.name: int(np.floor(t.fraction * 300)) for t in spec.cell_types}
+    sizes["L23_PC"] += 300 - sum(sizes.values())
+    for t in spec.cell_types:
+        p = ds.attrs[f"p_direct_{t.name}"]
+        se = np.sqrt(p * (1 - p) / (40 * sizes[t.name]))
+        assert abs(ds.attrs[f"direct_measured_{t.name}"] - p) <= 4 * se + 1e-12, t.name
+    assert ds.attrs["n_output_cells"] == sizes["L5_PC"] and ds.attrs["output_population"] == "L5_PC"

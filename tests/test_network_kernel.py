@@ -16,7 +16,7 @@ from mechtms.network import networks as nets
 from mechtms.network._kernels import IzhParams, izh_run
 
 
-def python_reference(p, built, noise, pulse_steps, rec, n_steps, track, win_steps, aff=None):
+def python_reference(p, built, noise, pulse_steps, rec, n_steps, track, win_steps, aff=None, axon=None):
     """Straightforward per-neuron loops with Python floats and a dict of pending arrivals."""
     n, ne = built.n, built.n_exc
     v = [-65.0] * n
@@ -31,6 +31,7 @@ def python_reference(p, built, noise, pulse_steps, rec, n_steps, track, win_step
     base = {}
     pulses = dict(zip(pulse_steps.tolist(), rec, strict=True))
     aff = aff or {}  # step -> [(cell, current jump)]
+    axon = axon or {}  # step -> cells whose axon alone is activated (release, no spike)
     h = p.dt_ms / p.n_sub
     for t in range(n_steps):
         if t % p.noise_every == 0:
@@ -41,6 +42,10 @@ def python_reference(p, built, noise, pulse_steps, rec, n_steps, track, win_step
                 base[m] = trace[m]
         for j in pulses.get(t, []):
             v[j] = p.v_peak
+        for j in axon.get(t, []):
+            pend = pend_e if j < ne else pend_i
+            for post, w, dl in syn[j]:
+                pend.setdefault(t + dl, [0.0] * n)[post] += w
         for j in range(n):
             if v[j] >= p.v_peak:
                 out.append((t, j))
@@ -77,7 +82,7 @@ def python_reference(p, built, noise, pulse_steps, rec, n_steps, track, win_step
 
 
 @pytest.mark.parametrize("uniform, cap, afferent", [(False, False, False), (True, True, True)],
-                         ids=["per-synapse-delays", "uniform-delay-path-capped-v-afferent-tracked-raster"])
+                         ids=["per-synapse-delays", "uniform-delay-capped-v-afferent-axonal-tracked-raster"])
 def test_kernel_equals_pure_python_on_10_neurons_bit_for_bit(uniform, cap, afferent):
     spec = nets.CORTEX.replace(noise_e=8.0, noise_i=4.0)  # stronger noise: more spikes in 300 ms
     dt = 0.1
@@ -104,6 +109,10 @@ def test_kernel_equals_pure_python_on_10_neurons_bit_for_bit(uniform, cap, affer
     a_ptr = np.r_[0, np.cumsum([len(aff[k]) for k in sorted(aff)])].astype(np.int64)
     a_idx = np.array([j for k in sorted(aff) for j, _ in aff[k]], np.int32)
     a_w = np.array([w for k in sorted(aff) for _, w in aff[k]], np.float64)
+    # axon-only activation at each pulse (release without a somatic spike)
+    axon = [[5], [4, 7], [6]] if afferent else [[], [], []]
+    ax_ptr = np.r_[0, np.cumsum([len(a) for a in axon])].astype(np.int64)
+    ax_idx = np.array([j for a in axon for j in a], np.int32)
     n_slots = int(built.delays.max()) + 1
     v = np.full(10, -65.0)
     state = (v, built.b * v, np.zeros(10), np.zeros(10), np.zeros((n_slots, 10)),
@@ -112,13 +121,14 @@ def test_kernel_equals_pure_python_on_10_neurons_bit_for_bit(uniform, cap, affer
     epsp = np.zeros((3, 3))
     drive = (win_steps, win_steps + 150, track, track_pos, np.zeros(3), fired, epsp, np.zeros((3, 3), np.uint8))
     out = (np.zeros(10000, np.int64), np.zeros(10000, np.int32), np.zeros((300, 3), np.int32),
-           np.zeros((300, 2)))
+           np.zeros((300, 2)), np.zeros(10, np.uint8))
     got = izh_run(p, state, (built.a, built.b, built.c, built.d),
                   (built.indptr, built.indices, built.weights, built.delays), noise,
-                  (pulse_steps, rec_ptr, np.concatenate(rec), a_steps, a_ptr, a_idx, a_w), drive, out,
+                  (pulse_steps, rec_ptr, np.concatenate(rec), a_steps, a_ptr, a_idx, a_w, ax_ptr, ax_idx), drive, out,
                   0, n_steps, (np.zeros(0), np.zeros(0), np.zeros((n_slots, 0)), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)))
     rv, ru, rspk, rfired, repsp = python_reference(p, built, noise, pulse_steps, rec, n_steps,
-                                                    track.tolist(), win_steps.tolist(), aff)
+                                                    track.tolist(), win_steps.tolist(), aff,
+                                                    dict(zip(pulse_steps.tolist(), axon, strict=True)))
     if afferent:  # raster of the tracked neurons only
         rspk = [(t, j) for t, j in rspk if j in track.tolist()]
     assert got == len(rspk) > 20  # the run has real activity (direct + noise-driven spikes)

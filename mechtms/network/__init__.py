@@ -34,13 +34,14 @@ from .lfp import (
     spectrum,
     window_mask,
 )
-from .networks import ALL_NETWORKS, CORTEX, IZHIKEVICH2003, NETWORKS, IzhNetwork
+from .networks import ALL_NETWORKS, CORTEX, IZHIKEVICH2003, NETWORKS, IzhNetwork, build_instance
 from .simulate import session_drive, simulate
 from .stimulation import calibrate_rmt, direct_probability, recruitment
 
 __all__ = [
     "ALL_NETWORKS", "BANDS", "CORTEX", "DEFAULT_VOLLEY", "IZHIKEVICH2003", "NETWORKS", "PATTERNS",
-    "AfferentVolley", "IzhNetwork", "SynapseActivity", "band_power_change", "band_powers", "calibrate_rmt",
+    "AfferentVolley", "IzhNetwork", "SynapseActivity", "band_power_change", "band_powers", "build_instance",
+    "calibrate_rmt",
     "direct_probability", "field_at_rmt", "finer_claims", "intensity_trends", "pattern_intensity_scan",
     "peak_frequencies", "recruitment", "rmt_to_vm", "rws_proxy", "session_drive", "simulate", "spectrum",
     "synapse_activity", "variance_shares", "vm_to_rmt", "window_mask",

@@ -9,7 +9,7 @@ neither the network nor the noise of a seed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -40,6 +40,11 @@ class RunResult:
     syn_post: np.ndarray    # (S,) rows of ``track`` for their post cells
     n_direct: np.ndarray    # (P, K) directly activated cells of each kind (built.kind_names) per pulse
     afferent_cells: np.ndarray  # (K,) int32 cells receiving the afferent volleys (empty without)
+    rec_ptr: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))  # CSR per pulse: soma fires
+    rec_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    ax_ptr: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))   # CSR per pulse: axon only
+    ax_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    n_output: int = 0       # cells counted as the output population
 
 
 def ziggurat_tables():
@@ -93,8 +98,8 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
         weight_scale_ee: float = 1.0, pulse_steps=(), p_direct=None, win_steps=(),
         win_len=1, n_sample_syn: int = 0, record_raster: bool = False,
         raster_tracked_only: bool = False, record_lfp: bool = True, axonal: bool = False, built: nets.Built | None = None,
-        run_seed: int | None = None, afferent_onsets_ms=(), volley: aff.AfferentVolley | None = None
-        ) -> RunResult:
+        run_seed: int | None = None, afferent_onsets_ms=(), volley: aff.AfferentVolley | None = None,
+        p_axon=None, stim_mask=None, output_mask=None) -> RunResult:
     """Simulate ``n_steps`` steps.
 
     Parameters
@@ -104,6 +109,11 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
     p_direct : (P, K) float
         Probability that a pulse directly activates a cell of each kind
         (``built.kind_names``: E and I, or the cell types of a layered network).
+    p_axon : (P, K) float, optional
+        Probability that a pulse activates a cell's axon arbor (>= ``p_direct``; the same
+        uniform draw per cell decides both, so every cell whose soma is recruited also has
+        its axon activated). Cells with an activated axon but no somatic recruitment
+        release at all their outgoing synapses without firing.
     win_steps : (W,) int
         Starts of the drive windows (sorted, non-overlapping).
     win_len : int or (W,) int
@@ -114,6 +124,13 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
         Keep the spike raster; of the tracked cells (the sample's pre and post cells) only.
     record_lfp : bool
         Accumulate the mean synaptic currents onto E cells (``i_syn``; zeros otherwise).
+    stim_mask : (N,) bool, optional
+        Only these neurons can be activated by a pulse (directly or axonally), e.g. the
+        stimulated region of a multi-region network or a focal coil; default all. The
+        random draws are the same with or without a mask.
+    output_mask : (N,) bool, optional
+        The neurons counted as the output population (``counts[:, 2]``); default
+        ``built.output_range``.
     afferent_onsets_ms : (A,) float
         Onsets of afferent volleys at the cortex, ms from the start (PAS); each is
         delivered as described by ``volley`` (:class:`mechtms.network.afferent.AfferentVolley`).
@@ -135,16 +152,40 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
     if p_direct.shape != (n_p, n_kinds):
         raise ValueError(f"p_direct must have shape ({n_p}, {n_kinds}) (pulses, {built.kind_names}), "
                          f"got {p_direct.shape}")
+    p_axon = None if p_axon is None else np.maximum(np.asarray(p_axon, dtype=float), p_direct)
+    if stim_mask is not None:
+        stim_mask = np.asarray(stim_mask, dtype=bool)
+        if stim_mask.shape != (n,):
+            raise ValueError(f"stim_mask must have shape ({n},), got {stim_mask.shape}")
+    if output_mask is not None:
+        output_mask = np.asarray(output_mask, dtype=bool)
+        if output_mask.shape != (n,):
+            raise ValueError(f"output_mask must have shape ({n},), got {output_mask.shape}")
+        out_flag = output_mask.astype(np.uint8)
+    else:
+        out_flag = np.zeros(n, np.uint8)
+        out_flag[built.output_range[0]:built.output_range[1]] = 1
     rec_ptr = np.zeros(n_p + 1, dtype=np.int64)
-    rec_list = []
+    ax_ptr = np.zeros(n_p + 1, dtype=np.int64)
+    rec_list, ax_list = [], []
     n_direct = np.zeros((n_p, n_kinds), dtype=np.int64)
     for k in range(n_p):
         draw = g_tms.random(n)
-        hit = np.flatnonzero(draw < p_direct[k][kind])
+        p_soma = p_direct[k][kind]
+        p_ax = p_axon[k][kind] if p_axon is not None else None
+        if stim_mask is not None:
+            p_soma = np.where(stim_mask, p_soma, 0.0)
+            p_ax = np.where(stim_mask, p_ax, 0.0) if p_ax is not None else None
+        hit = np.flatnonzero(draw < p_soma)
         rec_list.append(hit.astype(np.int32))
         n_direct[k] = np.bincount(kind[hit], minlength=n_kinds)
         rec_ptr[k + 1] = rec_ptr[k] + hit.shape[0]
+        axon_only = (np.flatnonzero((draw >= p_soma) & (draw < p_ax)).astype(np.int32)
+                     if p_ax is not None else np.zeros(0, dtype=np.int32))
+        ax_list.append(axon_only)
+        ax_ptr[k + 1] = ax_ptr[k] + axon_only.shape[0]
     rec_idx = np.concatenate(rec_list) if rec_list else np.zeros(0, dtype=np.int32)
+    ax_idx = np.concatenate(ax_list) if ax_list else np.zeros(0, dtype=np.int32)
 
     # --- tracked sample of E->E synapses ---------------------------------------------
     if n_sample_syn > 0:
@@ -182,7 +223,6 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
                        rec_every=int(steps_per_ms), axonal=int(axonal),
                        uniform_delay=uniform_delay, cap_v=int(spec.cap_v),
                        raster_tracked=int(raster_tracked_only), rec_lfp=int(record_lfp),
-                       out_start=int(built.output_range[0]), out_end=int(built.output_range[1]),
                        **built.slow_params(dt_ms))
     slow = built.slow_state(n_slots)
     neuron = (built.a, built.b, built.c, built.d)
@@ -197,7 +237,7 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
     else:
         cells = np.zeros(0, dtype=np.int32)
         aff_arrays = aff.no_events()
-    stim = (pulse_steps, rec_ptr, rec_idx, *aff_arrays)
+    stim = (pulse_steps, rec_ptr, rec_idx, *aff_arrays, ax_ptr, ax_idx)
     drive = (win_steps, win_end, track, track_pos, base, fired, epsp, direct)
 
     normals = NormalStream(g_noise)
@@ -219,7 +259,7 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
         c_chunk = np.zeros((nb, 3), dtype=np.int32)
         l_chunk = np.zeros((nb, 2))
         got = izh_run(params, state, neuron, conn, noise, stim, drive,
-                      (spk_s, spk_i, c_chunk, l_chunk), step0, m, slow)
+                      (spk_s, spk_i, c_chunk, l_chunk, out_flag), step0, m, slow)
         if got < 0:
             raise RuntimeError("spike raster buffer overflow (mean rate above 300 Hz): the "
                                "network is unstable at these settings")
@@ -233,4 +273,5 @@ def run(spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float, n_steps: int, se
     return RunResult(built=built, dt_ms=dt_ms, n_steps=n_steps, counts=counts, i_syn=i_syn,
                      spk_step=cat(spikes_step, np.int64), spk_idx=cat(spikes_idx, np.int32),
                      fired=fired, epsp=epsp, direct=direct, track=track, syn_pre=syn_pre,
-                     syn_post=syn_post, n_direct=n_direct, afferent_cells=cells)
+                     syn_post=syn_post, n_direct=n_direct, afferent_cells=cells, rec_ptr=rec_ptr,
+                     rec_idx=rec_idx, ax_ptr=ax_ptr, ax_idx=ax_idx, n_output=int(out_flag.sum()))

@@ -45,8 +45,6 @@ class IzhParams(NamedTuple):
     decay_br, decay_bd : per-step propagators of the GABA_B rise and decay.
     decay_w : per-step propagator of the slow adaptation current.
     decay_rec : per-step propagator of the recovery of synaptic resources (depression).
-    out_start, out_end : neurons ``out_start..out_end-1`` are the output (corticospinal)
-        population, counted in the third column of ``counts``.
     """
 
     dt_ms: float
@@ -69,8 +67,6 @@ class IzhParams(NamedTuple):
     decay_bd: float = 0.0
     decay_w: float = 0.0
     decay_rec: float = 0.0
-    out_start: int = 0
-    out_end: int = 0
 
 
 @njit(cache=True)
@@ -140,34 +136,47 @@ def _step_neuron(j, n_sub, cap, v_peak, dt, decay_e, decay_i, h, v, u, i_e, i_i,
 
 
 @njit(cache=True)
-def _update_slow(n, p, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag, i_b, x_b, row_b, w_ad, res):
+def _update_slow(n, p, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag, i_b, x_b, row_b, w_ad, res, syn):
     """:func:`_update` with the slow processes: GABA_B current (rise ``x_b`` → current
     ``i_b``), slow adaptation ``w_ad`` subtracted from the input, and the recovery of the
-    synaptic resources ``res`` towards 1."""
-    h = p.dt_ms / p.n_sub
+    synaptic resources ``res`` towards 1. Two loops over few arrays each (so that the
+    compiler vectorises them); ``syn`` (N,) is scratch for the summed synaptic current."""
+    dbd = p.decay_bd
     for j in range(n):
         ie_j = i_e[j] * p.decay_e + row_e[j]
         ii_j = i_i[j] * p.decay_i + row_i[j]
         xb_j = x_b[j] * p.decay_br + row_b[j]
-        ib_j = i_b[j] * p.decay_bd + (1.0 - p.decay_bd) * xb_j
-        w_j = w_ad[j] * p.decay_w
+        ib_j = i_b[j] * dbd + (1.0 - dbd) * xb_j
         i_e[j] = ie_j
         i_i[j] = ii_j
         x_b[j] = xb_j
         i_b[j] = ib_j
-        w_ad[j] = w_j
         row_e[j] = 0.0
         row_i[j] = 0.0
         row_b[j] = 0.0
-        cur = ie_j + ii_j + ib_j + i_noise[j] - w_j
-        uj = u[j]
-        vj = v[j]
-        for _ in range(p.n_sub):
-            vj += h * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + cur)
-        v[j] = vj
-        u[j] = uj + p.dt_ms * a[j] * (b[j] * vj - uj)
-        flag[j] = vj >= p.v_peak
+        syn[j] = ie_j + ii_j + ib_j
+    for j in range(n):
+        w_ad[j] = w_ad[j] * p.decay_w
         res[j] = 1.0 - (1.0 - res[j]) * p.decay_rec
+    if p.n_sub == 1:
+        for j in range(n):
+            _step_v_slow(j, 1, p, v, u, syn, i_noise, w_ad, a, b, flag)
+    else:
+        for j in range(n):
+            _step_v_slow(j, p.n_sub, p, v, u, syn, i_noise, w_ad, a, b, flag)
+
+
+@njit(cache=True, inline="always")
+def _step_v_slow(j, n_sub, p, v, u, syn, i_noise, w_ad, a, b, flag):
+    h = p.dt_ms / n_sub
+    cur = syn[j] + i_noise[j] - w_ad[j]
+    uj = u[j]
+    vj = v[j]
+    for _ in range(n_sub):
+        vj += h * (0.04 * vj * vj + 5.0 * vj + 140.0 - uj + cur)
+    v[j] = vj
+    u[j] = uj + p.dt_ms * a[j] * (b[j] * vj - uj)
+    flag[j] = vj >= p.v_peak
 
 
 @njit(cache=True)
@@ -225,9 +234,12 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps, slo
         Thalamic current for each redraw in this chunk (draw r applies from step
         ``step0 + r*noise_every`` on; ``step0`` must be a multiple of ``noise_every``).
     stim : tuple ``(pulse_step (P,) int64, rec_ptr (P+1,) int64, rec_idx (R,) int32,
-        aff_step (A,) int64, aff_ptr (A+1,) int64, aff_idx (Q,) int32, aff_w (Q,) float64)``
+        aff_step (A,) int64, aff_ptr (A+1,) int64, aff_idx (Q,) int32, aff_w (Q,) float64,
+        ax_ptr (P+1,) int64, ax_idx (X,) int32)``
         Absolute step of every delivered pulse of the run (sorted) and, in CSR form,
-        the neurons each directly activates; then the afferent input (PAS volleys):
+        the neurons each directly activates (``rec``: the soma fires) and the neurons
+        whose axon arbor alone it activates (``ax``: release at all outgoing synapses,
+        no somatic spike); then the afferent input (PAS volleys):
         at step ``aff_step[k]`` (sorted, unique) neuron ``aff_idx[q]`` receives the
         excitatory current jump ``aff_w[q]`` for ``q`` in ``aff_ptr[k]:aff_ptr[k+1]``.
     drive : tuple ``(win_step (W,) int64, win_end (W,) int64, track (M,) int32,
@@ -240,10 +252,10 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps, slo
         peak rise of ``trace`` above its value at the window start (``base``, kept
         across chunks) and whether the pulse activated it directly.
     out : tuple ``(spk_step (C,) int64, spk_idx (C,) int32, counts (n_bins, 3) int32,
-        lfp (n_bins, 2) float64)``
+        lfp (n_bins, 2) float64, out_flag (N,) uint8)``
         Spike raster buffers of capacity C (``C = 0`` records none; with
         ``p.raster_tracked`` only tracked neurons are recorded); per bin of
-        ``p.rec_every`` steps the E, I and output-population spike counts and the mean over E cells of the
+        ``p.rec_every`` steps the E, I and output-population (``out_flag``) spike counts and the mean over E cells of the
         excitatory and inhibitory synaptic currents (for the LFP proxy).
 
     slow : tuple ``(i_b (N,), x_b (N,), buf_b (D, N), w_ad (N,), d_ad (N,), res (N,),
@@ -262,9 +274,9 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps, slo
     ext = p.ext == 1
     a, b, c, d = neuron
     indptr, indices, weights, delays = conn
-    pulse_step, rec_ptr, rec_idx, aff_step, aff_ptr, aff_idx, aff_w = stim
+    pulse_step, rec_ptr, rec_idx, aff_step, aff_ptr, aff_idx, aff_w, ax_ptr, ax_idx = stim
     win_step, win_end, track, track_pos, base, fired, epsp, direct = drive
-    spk_step, spk_idx, counts, lfp = out
+    spk_step, spk_idx, counts, lfp, out_flag = out
     n = v.shape[0]
     n_slots = buf_e.shape[0]
     n_exc = p.n_exc
@@ -284,6 +296,7 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps, slo
     while kw < n_win and win_end[kw] <= step0:
         kw += 1
     tracked_only = p.raster_tracked == 1
+    syn = np.zeros(n if ext else 0)
     # spike flags, read 8 at a time: neurons with v >= v_peak (set by the update loop)
     n_words = (n + 7) // 8
     flag = np.zeros(n_words * 8, dtype=np.uint8)
@@ -315,6 +328,18 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps, slo
                 else:
                     v[j] = p.v_peak
                     flag[j] = 1
+            # axon arbors activated below the somatic threshold: release, no somatic spike
+            for q in range(ax_ptr[kp], ax_ptr[kp + 1]):
+                j = ax_idx[q]
+                if in_win and track_pos[j] >= 0:
+                    direct[kw, track_pos[j]] = 1
+                if ext:
+                    scale = res[j]
+                    res[j] -= use[j] * res[j]
+                    buf = buf_e if j < n_exc else (buf_i if j < p.n_slow_start else buf_b)
+                    _deliver_scaled(j, scale, slot, n_slots, p.uniform_delay, indptr, indices, weights, delays, buf)
+                else:
+                    _deliver(j, slot, n_slots, p.uniform_delay, indptr, indices, weights, delays, buf_e, buf_i, n_exc)
             kp += 1
         # --- spikes: detect (in index order), record, reset, deliver -----------------
         bin_ = s // p.rec_every
@@ -329,7 +354,7 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps, slo
                     counts[bin_, 0] += 1
                 else:
                     counts[bin_, 1] += 1
-                if p.out_start <= j < p.out_end:
+                if out_flag[j]:
                     counts[bin_, 2] += 1
                 if cap > 0 and (not tracked_only or track_pos[j] >= 0):
                     if n_spk < cap:
@@ -360,7 +385,7 @@ def izh_run(p, state, neuron, conn, noise, stim, drive, out, step0, n_steps, slo
         row_e = buf_e[slot]
         row_i = buf_i[slot]
         if ext:
-            _update_slow(n, p, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag, i_b, x_b, buf_b[slot], w_ad, res)
+            _update_slow(n, p, v, u, i_e, i_i, row_e, row_i, i_noise, a, b, flag, i_b, x_b, buf_b[slot], w_ad, res, syn)
         else:
             _update(n, p.n_sub, p.cap_v == 1, p.v_peak, p.dt_ms, p.decay_e, p.decay_i, v, u, i_e, i_i,
                     row_e, row_i, i_noise, a, b, flag)

@@ -5,9 +5,10 @@ model (:mod:`mechtms.plasticity`): per sampled synapse, ragged event lists store
 form (the events of synapse ``s`` are ``times[ptr[s]:ptr[s + 1]]``, sorted):
 
 ``pre``
-    presynaptic action potentials arriving at the synapse (the presynaptic cell's spike
-    time plus the axonal delay). A cell that the pulse activates directly fires, so
-    recruitment — rising with intensity — reaches the synapse here.
+    presynaptic release events arriving at the synapse: the presynaptic cell's spikes
+    plus the axonal delay, and (flagged in ``pre_axonal``) the pulses that activated only
+    its axon arbor, below the somatic threshold (release without a somatic spike; see
+    ``IzhNetwork.axon_x50_ratio``). Both rise with intensity.
 ``post``
     somatic spikes of the postsynaptic cell; each sends a back-propagating action
     potential into the spine.
@@ -31,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
@@ -70,10 +72,17 @@ class SynapseActivity:
     meta : dict
         Provenance: network, seed, intensity, weight scale, recruitment fractions, and
         ``pre_fire_frac`` ((P,) fraction of the sampled presynaptic cells firing within
-        ``pre_fire_window_ms`` of each pulse; its mean ``pre_fire_frac_mean``).
+        ``pre_fire_window_ms`` of each pulse; its mean ``pre_fire_frac_mean``),
+        ``pre_axon_frac`` ((P,) fraction of the sampled presynaptic cells whose axon the
+        pulse activated, with or without a somatic spike; mean ``pre_axon_frac_mean``) and
+        ``pre_axon_only_frac`` (without a somatic spike); ``pre_type``/``post_type`` ((S,)
+        cell type of each synapse's cells) and ``pathways`` (counts per pre->post type).
     pre_afferent, post_afferent : (S,) bool
         Whether the synapse's presynaptic / postsynaptic cell receives the afferent
         volleys (all False without PAS).
+    pre_axonal : (K,) bool
+        Aligned with ``pre_times_s``: True for a release caused by the pulse activating the
+        presynaptic axon alone (no somatic spike), False for a spike of the cell.
     """
 
     pre_ptr: np.ndarray
@@ -91,9 +100,15 @@ class SynapseActivity:
     meta: dict = field(default_factory=dict)
     pre_afferent: np.ndarray | None = None
     post_afferent: np.ndarray | None = None
+    pre_axonal: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         s = self.n_synapses
+        flags = (np.zeros(self.pre_times_s.shape, dtype=bool) if self.pre_axonal is None
+                 else np.asarray(self.pre_axonal, dtype=bool))
+        if flags.shape != self.pre_times_s.shape:
+            raise ValueError(f"pre_axonal must have the shape of pre_times_s {self.pre_times_s.shape}, got {flags.shape}")
+        object.__setattr__(self, "pre_axonal", flags)
         for name in ("pre_afferent", "post_afferent"):
             value = getattr(self, name)
             value = np.zeros(s, dtype=bool) if value is None else np.asarray(value, dtype=bool)
@@ -119,8 +134,13 @@ class SynapseActivity:
         return int(self.pre_ptr.shape[0] - 1)
 
     def pre(self, s: int) -> np.ndarray:
-        """Presynaptic arrivals of synapse ``s``, s."""
+        """Presynaptic arrivals of synapse ``s``, s (spikes and axon-only releases)."""
         return self.pre_times_s[self.pre_ptr[s]:self.pre_ptr[s + 1]]
+
+    def pre_is_axonal(self, s: int) -> np.ndarray:
+        """For each arrival of :meth:`pre`: True if the pulse activated only the axon."""
+        flags = cast(np.ndarray, self.pre_axonal)  # an array after __post_init__
+        return flags[self.pre_ptr[s]:self.pre_ptr[s + 1]]
 
     def post(self, s: int) -> np.ndarray:
         """Postsynaptic spikes of synapse ``s``, s."""
@@ -188,17 +208,20 @@ def _event_windows(event_steps: np.ndarray, max_len: int) -> tuple[np.ndarray, n
     return starts, np.maximum(1, np.minimum(max_len, nxt - starts))
 
 
-def _trains(spk_idx: np.ndarray, spike_t: np.ndarray, cells: np.ndarray, shift: float):
-    """CSR of the spike times of ``cells[s]`` (+ ``shift``) for every entry s."""
-    order = np.argsort(spk_idx, kind="stable")
-    idx_sorted, t_sorted = spk_idx[order], spike_t[order]
+def _trains(spk_idx: np.ndarray, spike_t: np.ndarray, cells: np.ndarray, shift: float, flags=None):
+    """CSR of the event times of ``cells[s]`` (+ ``shift``) for every entry s, sorted by time
+    within each entry; ``flags`` (per event) follow the same order."""
+    flags = np.zeros(spk_idx.shape, dtype=bool) if flags is None else flags
+    order = np.lexsort((spike_t, spk_idx))
+    idx_sorted, t_sorted, f_sorted = spk_idx[order], spike_t[order], flags[order]
     lo = np.searchsorted(idx_sorted, cells, side="left")
     hi = np.searchsorted(idx_sorted, cells, side="right")
     ptr = np.zeros(cells.shape[0] + 1, dtype=np.int64)
     np.cumsum(hi - lo, out=ptr[1:])
     parts = [t_sorted[a:b] for a, b in zip(lo, hi, strict=True)]
     times = (np.concatenate(parts) + shift) if parts else np.zeros(0)
-    return ptr, times
+    fl = np.concatenate([f_sorted[a:b] for a, b in zip(lo, hi, strict=True)]) if parts else np.zeros(0, bool)
+    return ptr, times, fl
 
 
 def pre_fire_fraction(pre_cells: np.ndarray, spk_idx: np.ndarray, spike_t: np.ndarray,
@@ -219,7 +242,8 @@ def pre_fire_fraction(pre_cells: np.ndarray, spk_idx: np.ndarray, spike_t: np.nd
 def synapse_activity(protocol, network: str = "cortex", *, seed: int = 0, n_synapses: int = 100,
                      weight_scale_ee: float = 1.0, baseline_s: float = 1.0, post_s: float = 0.5,
                      n_neurons: int | None = None, dt_ms: float | None = None, x_rmt: float | None = None,
-                     window_ms: float = 15.0, afferent=None, max_pulses: int | None = None) -> SynapseActivity:
+                     window_ms: float = 15.0, afferent=None, max_pulses: int | None = None, built=None,
+                     stim_mask=None) -> SynapseActivity:
     """Run the network over a whole session and return what ``n_synapses`` sampled E→E synapses saw.
 
     Parameters
@@ -248,6 +272,9 @@ def synapse_activity(protocol, network: str = "cortex", *, seed: int = 0, n_syna
     max_pulses : int, optional
         Simulate only the first ``max_pulses`` pulses (and their afferent volleys); the
         record ends ``post_s`` after the last of them.
+    built, stim_mask
+        A prebuilt network instance and the cells a pulse can activate, as in
+        :func:`mechtms.network.simulate`.
 
     Returns
     -------
@@ -266,7 +293,7 @@ def synapse_activity(protocol, network: str = "cortex", *, seed: int = 0, n_syna
 
     if protocol is None:
         raise ValueError("synapse_activity needs a protocol (use protocols.sham(p) for spontaneous activity)")
-    spec, n, dt, seed, w = _check_common(network, n_neurons, dt_ms, seed, weight_scale_ee)
+    spec, n, dt, seed, w = _check_common(network, n_neurons, dt_ms, seed, weight_scale_ee, built)
     n_synapses = _checks.whole_number("n_synapses", n_synapses, low=1, high=2000)
     baseline_s = _checks.finite_number("baseline_s", baseline_s, low=0.0)
     post_s = _checks.finite_number("post_s", post_s, low=0.0)
@@ -294,8 +321,10 @@ def synapse_activity(protocol, network: str = "cortex", *, seed: int = 0, n_syna
     p_direct = np.zeros((deliv.size, len(stimulation.kind_names(spec))))
     dose = stimulation.pulse_field(protocol, spec, n_neurons=n, dt_ms=dt, x_rmt=x_rmt, need=deliv.size > 0)
     intensity, x_rmt = dose["intensity_rmt"], dose["x_rmt"]
+    p_axon = np.zeros_like(p_direct)
     if deliv.size:
         p_direct[:] = stimulation.direct_probability(dose["x"], spec)
+        p_axon[:] = stimulation.axonal_probability(dose["x"], spec)
     pulse_steps = np.round(deliv * 1000.0 * steps_per_ms).astype(np.int64)
     onset_steps = np.round(onsets_s * 1000.0 * steps_per_ms).astype(np.int64)
     win_steps, win_len = _event_windows(np.r_[pulse_steps, onset_steps],
@@ -305,8 +334,9 @@ def synapse_activity(protocol, network: str = "cortex", *, seed: int = 0, n_syna
     first = np.unique(event_steps, return_index=True)[1]
 
     res = _engine.run(spec, n_neurons=n, dt_ms=dt, n_steps=n_steps, seed=seed, weight_scale_ee=w,
-                      pulse_steps=pulse_steps, p_direct=p_direct, win_steps=win_steps, win_len=win_len,
+                      pulse_steps=pulse_steps, p_direct=p_direct, p_axon=p_axon, win_steps=win_steps, win_len=win_len,
                       n_sample_syn=n_synapses, record_raster=True, raster_tracked_only=True, record_lfp=False,
+                      built=built, stim_mask=stim_mask,
                       afferent_onsets_ms=onsets_s * 1000.0, volley=volley)
     built = res.built
     delay_s = float(built.delays[0]) * dt * 1e-3 if built.delays.size else 0.0
@@ -315,8 +345,14 @@ def synapse_activity(protocol, network: str = "cortex", *, seed: int = 0, n_syna
     post_cells = res.track[res.syn_post]
     s_count = pre_cells.shape[0]
 
-    pre_ptr, pre_t = _trains(res.spk_idx, spike_t, pre_cells, delay_s)
-    post_ptr, post_t = _trains(res.spk_idx, spike_t, post_cells, 0.0)
+    # presynaptic events: spikes and axon-only releases at the pulses (flagged)
+    pulse_t = pulse_steps * dt * 1e-3 - baseline_s
+    n_ax = np.diff(res.ax_ptr)
+    ev_idx = np.concatenate([res.spk_idx, res.ax_idx.astype(res.spk_idx.dtype)])
+    ev_t = np.concatenate([spike_t, np.repeat(pulse_t, n_ax)])
+    ev_flag = np.r_[np.zeros(res.spk_idx.size, bool), np.ones(res.ax_idx.size, bool)]
+    pre_ptr, pre_t, pre_ax = _trains(ev_idx, ev_t, pre_cells, delay_s, ev_flag)
+    post_ptr, post_t, _ = _trains(res.spk_idx, spike_t, post_cells, 0.0)
     onsets = event_s[first] - baseline_s
     n_w = onsets.size
     d_groups = np.repeat(np.arange(s_count), n_w)
@@ -331,6 +367,11 @@ def synapse_activity(protocol, network: str = "cortex", *, seed: int = 0, n_syna
         weight_mV[k] = built.weights[lo + int(np.flatnonzero(built.indices[lo:hi] == b)[0])] / built.scale_e
     pulses = deliv - baseline_s
     fire = pre_fire_fraction(pre_cells, res.spk_idx, spike_t, pulses)
+    uniq_pre = np.unique(pre_cells)
+    soma_frac = np.array([np.isin(uniq_pre, res.rec_idx[res.rec_ptr[k]:res.rec_ptr[k + 1]]).mean()
+                          for k in range(pulses.size)]) if uniq_pre.size else np.zeros(pulses.size)
+    axon_only = np.array([np.isin(uniq_pre, res.ax_idx[res.ax_ptr[k]:res.ax_ptr[k + 1]]).mean()
+                          for k in range(pulses.size)]) if uniq_pre.size else np.zeros(pulses.size)
     meta = {
         "network": spec.name, "seed": seed, "n_neurons": n, "dt_ms": dt, "weight_scale_ee": w,
         "protocol": protocol.label(), "protocol_json": json.dumps(protocol.summary(), sort_keys=True),
@@ -343,12 +384,20 @@ def synapse_activity(protocol, network: str = "cortex", *, seed: int = 0, n_syna
         "rate_I_hz": float(res.counts[:, 1].sum() / max(built.n - built.n_exc, 1) / total),
         "pre_fire_window_ms": PRE_FIRE_WINDOW_MS, "pre_fire_frac": fire,
         "pre_fire_frac_mean": float(fire.mean()) if fire.size else 0.0,
+        "pre_axon_frac": soma_frac + axon_only, "pre_axon_only_frac": axon_only,
+        "pre_axon_frac_mean": float((soma_frac + axon_only).mean()) if pulses.size else 0.0,
         "nerve_times_s": nerve - baseline_s, "afferent_latency_ms": float(volley.latency_ms),
         "afferent_volley": json.dumps(dataclasses.asdict(volley), sort_keys=True),
         "n_afferent_cells": int(res.afferent_cells.size),
         "n_pulses_simulated": int(deliv.size), "n_pulses_session": int(protocol.n_delivered),
+        # cell type of each sampled synapse's pre and post cell ("E" in networks without layers)
+        "pre_type": np.asarray(built.kind_names)[np.asarray(built.kind)[pre_cells]],
+        "post_type": np.asarray(built.kind_names)[np.asarray(built.kind)[post_cells]],
     }
+    pathways, counts = np.unique(np.char.add(np.char.add(meta["pre_type"].astype(str), "->"),
+                                             meta["post_type"].astype(str)), return_counts=True)
+    meta["pathways"] = dict(zip(pathways.tolist(), counts.astype(int).tolist(), strict=True))
     return SynapseActivity(pre_ptr, pre_t, post_ptr, post_t, d_ptr, d_times, d_peaks, weight_mV,
                            pulses, onsets_s - baseline_s, -baseline_s, total - baseline_s, meta,
                            pre_afferent=np.isin(pre_cells, res.afferent_cells),
-                           post_afferent=np.isin(post_cells, res.afferent_cells))
+                           post_afferent=np.isin(post_cells, res.afferent_cells), pre_axonal=pre_ax)

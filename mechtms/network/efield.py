@@ -33,9 +33,15 @@ threshold (RMT). Both reach the network through one threshold model:
    therefore a model output, to be compared with the 50-70 V/m of head models (not an
    independent test: the scaling factor was derived from that range).
 
-Model units: ``x = 1`` is the microscopic field at which half of the L2/3 pyramidal
-cells fire (the ``cortex`` network's pyramidal cells take the L2/3 thresholds; its E and
-I cells keep their equal thresholds and spread of 0.5 in model units).
+Which element the thresholds describe: in the compartmental models of Aberra et al.
+2020 a neuron's threshold is that of its most excitable element, the axon terminals. In
+the networks here the axon arbor of an excitatory cell is activated at
+``axon_x50_ratio`` × its somatic threshold (``IzhNetwork.axon_x50_ratio``), so the
+cell-type thresholds above are matched to the *axonal* activation: model unit ``x = 1`` is
+the somatic median threshold of L2/3 pyramidal cells, and their axonal median,
+``axon_x50_ratio`` model units, corresponds to ``CELL_THRESHOLD_VM["L23_PC"]`` /
+``MICRO_OVER_MACRO`` V/m. (The ``cortex`` network's pyramidal cells take the L2/3
+thresholds; its E and I cells keep their equal somatic thresholds and spread of 0.5.)
 """
 
 from __future__ import annotations
@@ -60,10 +66,18 @@ def check_waveform(waveform: str) -> str:
     return _checks.choice("waveform", waveform, tuple(WAVEFORM_FACTOR))
 
 
-def field_unit_vm(waveform: str = "biphasic", micro_over_macro: float = MICRO_OVER_MACRO) -> float:
-    """Macroscopic field (V/m) of one model unit: the median L2/3 PC threshold over the scaling factor."""
+def _axon_ratio(network) -> float:
+    from . import networks as nets
+
+    return float(nets.get(network).axon_x50_ratio) if network is not None else 1.0
+
+
+def field_unit_vm(waveform: str = "biphasic", network=None, micro_over_macro: float = MICRO_OVER_MACRO) -> float:
+    """Macroscopic field (V/m) of one model unit of ``network``: the median L2/3 PC threshold
+    over the scaling factor, divided by the network's ``axon_x50_ratio`` (the thresholds are
+    those of the axon, the most excitable element; ``network=None``: ratio 1)."""
     waveform = check_waveform(waveform)
-    return CELL_THRESHOLD_VM[REFERENCE_TYPE] * WAVEFORM_FACTOR[waveform] / micro_over_macro
+    return CELL_THRESHOLD_VM[REFERENCE_TYPE] * WAVEFORM_FACTOR[waveform] / micro_over_macro / _axon_ratio(network)
 
 
 def x50_of(cell_type: str) -> float:
@@ -71,14 +85,14 @@ def x50_of(cell_type: str) -> float:
     return CELL_THRESHOLD_VM[cell_type] / CELL_THRESHOLD_VM[REFERENCE_TYPE]
 
 
-def vm_to_model(field_vm, waveform: str = "biphasic") -> np.ndarray:
-    """Macroscopic field (V/m) → model units."""
-    return np.asarray(field_vm, dtype=float) / field_unit_vm(waveform)
+def vm_to_model(field_vm, waveform: str = "biphasic", network=None) -> np.ndarray:
+    """Macroscopic field (V/m) → model units of ``network``."""
+    return np.asarray(field_vm, dtype=float) / field_unit_vm(waveform, network)
 
 
-def model_to_vm(x, waveform: str = "biphasic") -> np.ndarray:
-    """Model units → macroscopic field (V/m)."""
-    return np.asarray(x, dtype=float) * field_unit_vm(waveform)
+def model_to_vm(x, waveform: str = "biphasic", network=None) -> np.ndarray:
+    """Model units of ``network`` → macroscopic field (V/m)."""
+    return np.asarray(x, dtype=float) * field_unit_vm(waveform, network)
 
 
 def field_at_rmt(network="cortex", waveform: str = "biphasic", **calibrate_kw) -> float:
@@ -99,7 +113,7 @@ def field_at_rmt(network="cortex", waveform: str = "biphasic", **calibrate_kw) -
     from .stimulation import calibrate_rmt
 
     waveform = check_waveform(waveform)
-    return float(model_to_vm(calibrate_rmt(network, **calibrate_kw), waveform))
+    return float(model_to_vm(calibrate_rmt(network, **calibrate_kw), waveform, network))
 
 
 def rmt_to_vm(intensity_rmt, network="cortex", waveform: str = "biphasic", **calibrate_kw) -> float:

@@ -222,6 +222,7 @@ def build(spec: LayeredNetwork, n_neurons: int, dt_ms: float, rng: np.random.Gen
         output_range=(int(starts[out]), int(starts[out + 1])), output_name=spec.output_type,
         decay_br=dec_br, decay_bd=_decay(spec.tau_b_decay_ms, dt_ms), decay_w=_decay(spec.tau_adapt_ms, dt_ms),
         decay_rec=_decay(spec.tau_rec_ms, dt_ms), n_slow_start=n_slow_start,
+        weight_scale_ee=float(weight_scale_ee),
         d_adapt=spec.adapt_jump * np.array([t.adapt for t in types])[kind],
         use=np.where(role == "E", spec.std_use * np.array([t.depression for t in types])[kind], 0.0))
 

@@ -27,7 +27,18 @@ MAX_DT_MS = {"izhikevich2003": 1.0, "izhikevich2003_capped": 1.0, "cortex": 0.25
 MAX_NEURONS = 200_000
 
 
-def _check_common(network, n_neurons, dt_ms, seed, weight_scale_ee):
+def _check_common(network, n_neurons, dt_ms, seed, weight_scale_ee, built=None):
+    if built is not None:
+        if not isinstance(built, nets.Built):
+            raise ValueError(f"built must be a network instance from mechtms.network.build_instance, got {type(built).__name__}")
+        if weight_scale_ee != 1.0 and weight_scale_ee != built.weight_scale_ee:
+            raise ValueError(f"weight_scale_ee={weight_scale_ee:g} differs from the prebuilt network's "
+                             f"{built.weight_scale_ee:g}: the E->E factor is applied when the network is built "
+                             f"(build_instance(..., weight_scale_ee=...))")
+        for name, value, have in (("n_neurons", n_neurons, built.n), ("dt_ms", dt_ms, built.dt_ms)):
+            if value is not None and value != have:
+                raise ValueError(f"{name}={value} differs from the prebuilt network's {have}")
+        network, n_neurons, dt_ms, weight_scale_ee = built.spec, built.n, built.dt_ms, built.weight_scale_ee
     spec = nets.get(network)
     n = _checks.whole_number("n_neurons", spec.n_neurons if n_neurons is None else n_neurons,
                              low=10, high=MAX_NEURONS)
@@ -65,7 +76,7 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
              baseline_s: float = 2.0, post_s: float = 2.0, x_rmt: float | None = None,
              activation: str = "soma", drive_window_ms: float = 15.0, n_sample_syn: int = 200,
              max_pulses: int | None = None, bey_params: dict | None = None,
-             afferent=None) -> xr.Dataset:
+             afferent=None, built=None, stim_mask=None, output_mask=None) -> xr.Dataset:
     """Simulate a spiking network, optionally under an rTMS protocol.
 
     Parameters
@@ -112,6 +123,14 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         Simulate only the first ``max_pulses`` pulses (the run ends ``post_s`` after the last).
     bey_params : dict, optional
         Parameters of the ``"bey"`` network (:data:`mechtms.network.bey.DEFAULTS`).
+    built : mechtms.network.networks.Built, optional
+        A prebuilt instance (:func:`mechtms.network.build_instance`, or several stitched
+        into one): reused instead of building the network from ``network``/``seed``
+        (``n_neurons``, ``dt_ms`` and ``weight_scale_ee`` are the instance's).
+    stim_mask : (N,) bool, optional
+        Only these cells can be activated by a pulse (a stimulated region, a focal coil).
+    output_mask : (N,) bool, optional
+        The cells counted by the ``"volley"`` record (default: the network's output population).
     afferent : mechtms.network.afferent.AfferentVolley, optional
         How the nerve stimuli of a PAS protocol reach the cortex (default
         ``afferent.DEFAULT_VOLLEY``: 20 ms latency, 30 % of E cells).
@@ -131,7 +150,7 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         extra = {k: v for k, v in (("n_neurons", n_neurons), ("dt_ms", dt_ms)) if v is not None}
         return bey.simulate(protocol, duration_s, seed=seed, baseline_s=baseline_s, post_s=post_s,
                             **extra, **(bey_params or {}))
-    spec, n, dt, seed, w = _check_common(network, n_neurons, dt_ms, seed, weight_scale_ee)
+    spec, n, dt, seed, w = _check_common(network, n_neurons, dt_ms, seed, weight_scale_ee, built)
     record = tuple(record)
     for r in record:
         _checks.choice("record", r, RECORDS)
@@ -162,8 +181,10 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
     if protocol is not None:
         dose = stimulation.pulse_field(protocol, spec, n_neurons=n, dt_ms=dt, x_rmt=x_rmt, need=deliv.size > 0)
         intensity, x_rmt = dose["intensity_rmt"], dose["x_rmt"]
+    p_axon = np.zeros_like(p_direct)
     if deliv.size:
         p_direct[:] = stimulation.direct_probability(dose["x"], spec)
+        p_axon[:] = stimulation.axonal_probability(dose["x"], spec)
     pulse_steps = np.round(deliv * 1000.0 * steps_per_ms).astype(np.int64)
     onsets_s = volley.latency_ms * 1e-3 + nerve
     onsets_s = onsets_s[(onsets_s >= 0) & (onsets_s * 1000.0 < total * 1000.0)]
@@ -177,10 +198,10 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         win_steps = np.round(sched * 1000.0 * steps_per_ms).astype(np.int64)
 
     res = _engine.run(spec, n_neurons=n, dt_ms=dt, n_steps=n_steps, seed=seed, weight_scale_ee=w,
-                      pulse_steps=pulse_steps, p_direct=p_direct, win_steps=win_steps,
+                      pulse_steps=pulse_steps, p_direct=p_direct, p_axon=p_axon, win_steps=win_steps,
                       win_len=win_len, n_sample_syn=n_sample_syn if want_drive else 0,
                       record_raster="raster" in record, record_lfp="lfp" in record,
-                      axonal=activation == "axon",
+                      axonal=activation == "axon", built=built, stim_mask=stim_mask, output_mask=output_mask,
                       afferent_onsets_ms=onsets_s * 1000.0, volley=volley)
     ne, ni = res.built.n_exc, n - res.built.n_exc
     time = np.arange(res.counts.shape[0]) * 1e-3
@@ -198,8 +219,8 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
     if "volley" in record:
         data["volley"] = ("time", res.counts[:, 2].astype(float), {
             "units": "spikes per 1 ms bin", "long_name": "spikes of the corticospinal output cells"})
-        lo, hi = res.built.output_range
-        attrs_volley = {"n_output_cells": int(hi - lo), "output_population": res.built.output_name}
+        attrs_volley = {"n_output_cells": int(res.n_output),
+                        "output_population": res.built.output_name if output_mask is None else "output_mask"}
     else:
         attrs_volley = {}
     if "raster" in record:
@@ -226,6 +247,10 @@ def simulate(protocol=None, network: str = "izhikevich2003", duration_s: float |
         "rate_I_hz": float(res.counts[:, 1].sum() / max(ni, 1) / total),
     }
     attrs.update(attrs_volley)
+    if deliv.size:  # measured: fraction of each kind's cells directly activated, mean over pulses
+        sizes = np.bincount(np.asarray(res.built.kind), minlength=len(res.built.kind_names))
+        for k, name in enumerate(res.built.kind_names):
+            attrs[f"direct_measured_{name}"] = float(res.n_direct[:, k].mean() / max(sizes[k], 1))
     quiet = _spontaneous_rate(res.counts[:, 0] / ne / 1e-3, deliv)
     attrs["rate_E_spontaneous_hz"] = quiet
     attrs["runaway"] = int(quiet > RUNAWAY_RATE_HZ)

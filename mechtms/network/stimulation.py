@@ -39,7 +39,7 @@ MAX_INTENSITY_RMT = 250.0
 
 _MEMORY: dict[str, float] = {}
 #: Bump when the engine's numbers change for the same inputs (invalidates cached RMTs).
-ENGINE_REVISION = 2
+ENGINE_REVISION = 3
 
 
 def check_intensity(intensity_rmt) -> float:
@@ -68,6 +68,20 @@ def direct_probability(x, spec: nets.IzhNetwork) -> np.ndarray:
     return np.stack([pe, pi], axis=-1)
 
 
+def axonal_probability(x, spec: nets.IzhNetwork) -> np.ndarray:
+    """Probability that a pulse at field(s) ``x`` activates the axon arbor of a cell of each
+    kind; shape (..., K) like :func:`direct_probability` (inhibitory kinds: their somatic
+    probability, i.e. no axon-only activation). Threshold ``axon_x50_ratio`` × the somatic
+    one, same spread (:class:`mechtms.network.networks.IzhNetwork`)."""
+    ratio = float(spec.axon_x50_ratio)
+    x = np.asarray(x, dtype=float)
+    soma = direct_probability(x, spec)
+    ax = direct_probability(x / ratio, spec)
+    types = getattr(spec, "cell_types", None)
+    excit = np.array([t.role == "E" for t in types]) if types else np.array([True, False])
+    return np.where(excit, np.maximum(ax, soma), soma)
+
+
 def pulse_field(protocol, spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float,
                 x_rmt: float | None = None, need: bool = True) -> dict:
     """The field of a protocol's pulses in model units, % RMT and V/m.
@@ -90,7 +104,7 @@ def pulse_field(protocol, spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float
         x_rmt = _checks.finite_number("x_rmt", x_rmt, low=0.0, low_open=True)
     if protocol.intensity_ref == "V/m":
         field = _checks.finite_number("intensity (V/m)", protocol.intensity, low=0.0, high=500.0)
-        x = float(efield.vm_to_model(field, waveform))
+        x = float(efield.vm_to_model(field, waveform, spec))
         if need and x_rmt is None:
             x_rmt = calibrate_rmt(spec, n_neurons=n_neurons, dt_ms=dt_ms)
         pct = 100.0 * x / x_rmt if x_rmt else float("nan")
@@ -99,7 +113,7 @@ def pulse_field(protocol, spec: nets.IzhNetwork, *, n_neurons: int, dt_ms: float
     if need and x_rmt is None:
         x_rmt = calibrate_rmt(spec, n_neurons=n_neurons, dt_ms=dt_ms)
     x = x_rmt * pct / 100.0 if x_rmt is not None else float("nan")
-    return {"x": x, "intensity_rmt": pct, "field_vm": float(efield.model_to_vm(x, waveform)),
+    return {"x": x, "intensity_rmt": pct, "field_vm": float(efield.model_to_vm(x, waveform, spec)),
             "x_rmt": x_rmt, "waveform": waveform}
 
 
@@ -165,7 +179,7 @@ def response_probability(spec, x, *, n_neurons: int, dt_ms: float, n_pulses: int
     n_steps = int(steps[-1] + isi_ms * steps_per_ms)
     r = _engine.run(spec, n_neurons=n_neurons, dt_ms=dt_ms, n_steps=n_steps, seed=seed,
                     run_seed=run_seed, pulse_steps=steps, p_direct=direct_probability(x, spec),
-                    record_lfp=False)
+                    p_axon=axonal_probability(x, spec), record_lfp=False)
     ev = evoked_spikes_per_cell(r.counts, np.round(pulse_ms).astype(np.int64), r.built.n_exc)
     return x, ev >= RESPONSE_SPIKES_PER_CELL
 
