@@ -1,15 +1,15 @@
-"""FALLBACK, to be removed: per-neuron stimulation masks until the engine has its own.
+"""Per-PULSE stimulation masks, which the engine does not have (its ``stim_mask`` is one per run).
 
-The network engineer is adding ``_engine.run(..., stim_mask=...)`` (only the masked
-neurons can be recruited by a pulse). Until it lands, :func:`masked_recruitment` makes
-the engine's TMS draws unreachable for the other neurons: every pulse's draw
-``U(0, 1) < p_direct`` is replaced by 2.0 (never a hit) outside the pulse's mask. The
-draws themselves are unchanged, so the cells recruited inside the mask are those an
-engine-side mask ``hit = (draw < p) & mask`` would recruit.
+The paired-pulse IHI probe aims the conditioning and the test pulse of one run at
+different hemispheres. :func:`masked_recruitment` makes the engine's TMS draws unreachable
+for the neurons outside each pulse's mask: every pulse's uniform draw (which decides both
+somatic and axonal activation) is replaced by 2.0 (never a hit) outside the mask. The draws
+themselves are unchanged, so the result is bit-identical to the engine's own ``stim_mask``
+when every pulse has the same mask (tested). To be removed if the engine accepts (P, N) masks.
 
 It swaps :func:`mechtms.network._engine.streams` for the duration of one run: not
 thread-safe (runs in separate processes are unaffected). :func:`mechtms.stroke.hemispheres.run`
-uses it only when the engine has no ``stim_mask`` argument.
+uses it only for runs whose pulses target different sides.
 """
 
 from __future__ import annotations

@@ -163,11 +163,13 @@ class StrokeSettings:
         return dataclasses.replace(self, **changes)
 
 
-#: Spread of the spared corticospinal tract at onset among trial patients: Beta(2, 3) (mean 0.4,
-#: SD 0.2). ASSUMED: wide, as the trials' MEP-negative shares (~20-70 % of patients without
-#: leg or hand MEPs: Kim et al. 2015, Ann Rehabil Med 39:253; the review's Wang et al. 2024:
-#: lesioned-side MEPs in 8 patients of both arms at baseline) imply many patients with little tract.
-PATIENTS = (2.0, 3.0)
+#: Spread of the spared corticospinal tract at onset among trial patients: Beta(1, 5) (mean 0.17;
+#: a third of patients above 0.2). CALIBRATED to a baseline share of ~30 % of patients with a
+#: lesioned-side MEP at 150 % RMT (Wang et al. 2024 in the review: 8 patients of both arms had one
+#: at baseline; ASSUMED ~13-16 per arm, as the review's trials; Kim et al. 2015, Ann Rehabil Med
+#: 39:253: tibialis anterior MEPs in ~18 % of patients with severe weakness). Measured: the MEP
+#: criterion is met from a spared fraction of ~0.45 at the read-out, i.e. ~0.2 at onset 30 days before.
+PATIENTS = (1.0, 5.0)
 
 
 def subject_lesion(settings: StrokeSettings, seed: int) -> H.Lesion:
@@ -215,8 +217,21 @@ def m1_session(protocol, weight_scale_ee: float, seed: int) -> tuple[float, floa
     return float(plasticity.after_effect(protocol, **kw)) / 100.0, 1.0
 
 
+_M1_COURSES: dict[tuple, dict] = {}
+
+
 def _m1_course(course, seed: int, settings: StrokeSettings, days: np.ndarray, clock_h: float) -> dict:
-    """Sessions over one M1: per-session early change, per-day consolidated weight."""
+    """Sessions over one M1: per-session early change, per-day consolidated weight (cached per
+    protocol, calendar, seed, plastic fraction and read-out days: the same sessions over either
+    hemisphere leave the same weights)."""
+    key = (course.protocol, tuple(course.session_start_times_h()), seed, settings.plastic_fraction,
+           tuple(int(d) for d in days), clock_h)
+    if key not in _M1_COURSES:
+        _M1_COURSES[key] = _m1_course_run(course, seed, settings, days, clock_h)
+    return _M1_COURSES[key]
+
+
+def _m1_course_run(course, seed: int, settings: StrokeSettings, days: np.ndarray, clock_h: float) -> dict:
     from .. import consolidation
 
     times = course.session_start_times_h()
@@ -238,28 +253,56 @@ def _m1_course(course, seed: int, settings: StrokeSettings, days: np.ndarray, cl
 
 
 # ---- daily probes -------------------------------------------------------------------------------
-_PROBES: dict[tuple, dict] = {}
+_PROBES: dict[str, dict] = {}
+_ARRAYS = ("counts_ipsi", "counts_high", "counts_contra")
 
 
 def _q(x: float, step: float) -> float:
     return round(round(float(x) / step) * step, 6)
 
 
+def _probe_path(key: str):
+    from pathlib import Path
+
+    from ..network import stimulation
+
+    return Path(stimulation._cache_path()).parent / "stroke_probes" / f"{key}.npz"
+
+
 def probe_state(settings: StrokeSettings, seed: int, *, lesion: H.Lesion | None, weight: dict, callosal: dict,
-                gain: dict) -> dict:
-    """Network read-outs of one state (cached): volleys, IHI, task output; tonic output rates and
-    the pdBSI from a resting run of ``asymmetry_s``.
+                gain: dict, cache: bool = True) -> dict:
+    """Network read-outs of one state: volleys, IHI, task output; tonic output rates and the pdBSI
+    from a resting run of ``asymmetry_s``. Cached in memory and on disk
+    (``$MECHTMS_CACHE_DIR/stroke_probes``) by the state, the settings that matter, the seed,
+    the engine revision and the package version.
 
     ``weight``, ``callosal``, ``gain``: per-side E->E scale, callosal scale, thalamic gain.
     The lesion's ``cst_spared`` is not used here (it only thins the tract, :func:`mechtms.mep.pool_response`).
     """
+    import hashlib
+    import json
+
+    from ..network import stimulation
+
     hem = settings.hemispheres
     les = None if lesion is None else lesion.replace(cst_spared=1.0)
-    key = (hem, les, seed, settings.n_trials, settings.test_intensity, settings.max_intensity,
-           settings.task_intensity, settings.task_isi_ms, settings.asymmetry_s,
-           tuple(sorted(weight.items())), tuple(sorted(callosal.items())), tuple(sorted(gain.items())))
-    if key in _PROBES:
+    text = repr((__version__, stimulation.ENGINE_REVISION, hem, les, seed, settings.n_trials,
+                 settings.test_intensity, settings.max_intensity, settings.task_intensity,
+                 settings.task_isi_ms, settings.asymmetry_s, sorted(weight.items()), sorted(callosal.items()),
+                 sorted(gain.items())))
+    key = hashlib.sha256(text.encode()).hexdigest()[:24]
+    if cache and key in _PROBES:
         return _PROBES[key]
+    path = _probe_path(key)
+    if cache and path.exists():
+        try:
+            with np.load(path) as f:
+                out = {k: f[k].astype(np.int64) for k in _ARRAYS}
+                out.update(json.loads(str(f["scalars"])))
+            _PROBES[key] = out
+            return out
+        except (OSError, ValueError, KeyError):
+            pass
     net = H.build(hem, seed, lesion=les, weight_scale_ee=weight, thalamic_gain=gain, callosal_scale=callosal)
     x = hem.x_rmt()
     ipsi = "left" if lesion is None else lesion.side
@@ -270,21 +313,28 @@ def probe_state(settings: StrokeSettings, seed: int, *, lesion: H.Lesion | None,
                      conditioning=(contra, settings.task_intensity, settings.task_isi_ms))
     high = P.volleys(net, x, target=ipsi, intensity=settings.max_intensity, n_trials=10, seed=seed + 1)
     other = P.volleys(net, x, target=contra, intensity=settings.test_intensity, n_trials=n, seed=seed + 2)
+    act = P.resting_activity(net, settings.asymmetry_s, seed=seed + 3)
     n_out = test["n_output"]
     ev_test = float(P.evoked_volley(test["counts"][ipsi], n_out[ipsi]).mean())
     ev_task = float(P.evoked_volley(task["counts"][ipsi], n_out[ipsi]).mean())
-    out = {
-        "counts_ipsi": test["counts"][ipsi], "counts_high": high["counts"][ipsi],
-        "counts_contra": other["counts"][contra], "n_output": n_out[ipsi],
-        "volley_ipsilesional": ev_test, "volley_contralesional":
-            float(P.evoked_volley(other["counts"][contra], n_out[contra]).mean()),
+    scalars = {
+        "n_output": int(n_out[ipsi]),
+        "volley_ipsilesional": ev_test,
+        "volley_ipsilesional_max": float(P.evoked_volley(high["counts"][ipsi], n_out[ipsi]).mean()),
+        "volley_contralesional": float(P.evoked_volley(other["counts"][contra], n_out[contra]).mean()),
         "task_ipsilesional": ev_task, "IHI": ev_task / ev_test if ev_test > 0 else float("nan"),
+        "tonic_ipsilesional": act["output_hz"][ipsi], "tonic_contralesional": act["output_hz"][contra],
+        "asymmetry": X.pdbsi(act[ipsi], act[contra], act["fs_hz"]),
     }
-    act = P.resting_activity(net, settings.asymmetry_s, seed=seed + 3)
-    out["tonic_ipsilesional"] = act["output_hz"][ipsi]
-    out["tonic_contralesional"] = act["output_hz"][contra]
-    out["asymmetry"] = X.pdbsi(act[ipsi], act[contra], act["fs_hz"])
-    _PROBES[key] = out
+    out = {"counts_ipsi": test["counts"][ipsi], "counts_high": high["counts"][ipsi],
+           "counts_contra": other["counts"][contra], **scalars}
+    if cache:
+        _PROBES[key] = out
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez_compressed(path, scalars=json.dumps(scalars), **{k: out[k] for k in _ARRAYS})
+        except OSError:
+            pass
     return out
 
 
@@ -305,45 +355,11 @@ def _drive(p: dict, ref: dict, cst: float, settings: StrokeSettings, reserve: fl
     return float(drive)
 
 
-# ---- the runner ------------------------------------------------------------------------------
-def simulate(course, condition=None, seed: int = 0, *, target: str | None = None,
-             settings: StrokeSettings | None = None, days: int | None = None, readout_days=None,
-             readout_clock_h: float = 20.0, progress: bool = False, **ignored):
-    """Run a course over one target of the post-stroke brain; daily read-outs of both hemispheres.
-
-    Parameters
-    ----------
-    course : Course, Protocol or preset name
-        A Protocol or preset is repeated on the preset's own calendar when it has one.
-    condition : Condition or str, optional
-        Unused beyond provenance (the condition that dispatched here).
-    seed : int
-        Network instance, noise, probes.
-    target : {"contralesional_M1", "ipsilesional_M1", "cerebellum"}, optional
-        Where the sessions go; default the course's own ``target``, else ``"contralesional_M1"``.
-        A target that contradicts the course's is an error.
-    settings : StrokeSettings, optional
-    days : int, optional
-        Read-out days 0..days (default: to the course's last day).
-    readout_days : sequence of int, optional
-        Probe only these days and day 0 (the BBS anchor), e.g. ``(14,)`` for baseline and
-        course end in cohorts.
-    readout_clock_h : float
-        Clock time of the daily read-outs.
-
-    Returns
-    -------
-    xarray.Dataset over ``day`` (and ``session``); see the module docstring.
-    """
-    import xarray as xr
-
-    from .. import mep
+# ---- the course's states -----------------------------------------------------------------------
+def resolve_course(course, target: str | None = None):
+    """A Course from a Course, Protocol or preset name, and its target (see :func:`simulate`)."""
     from ..protocols import Course, Protocol, preset, preset_course
 
-    settings = StrokeSettings() if settings is None else settings
-    if not isinstance(settings, StrokeSettings):
-        raise ValueError(f"settings must be a StrokeSettings, got {type(settings).__name__}")
-    seed = _checks.whole_number("seed", seed, low=0)
     if isinstance(course, str):
         try:
             course = preset_course(course)
@@ -356,20 +372,20 @@ def simulate(course, condition=None, seed: int = 0, *, target: str | None = None
     if course.target and target is not None and check_target(target) != course.target:
         raise ValueError(f"target={target!r} contradicts the course's target {course.target!r}; "
                          f"use course.replace(target=...) to move a course")
-    target = check_target(course.target or target or "contralesional_M1")
-    last = course.end_day if days is None else _checks.whole_number("days", days, low=1, high=3650)
-    if readout_days is None:
-        day = np.arange(0, last + 1)
-    else:
-        day = np.unique(np.asarray([0] + [_checks.whole_number("readout_days", d, low=0, high=last)
-                                          for d in np.atleast_1d(readout_days)], dtype=int))
-    lesion = subject_lesion(settings, seed)
-    ipsi, contra = lesion.side, lesion.contralesional
-    side = stimulated_side(target, lesion)
+    return course, check_target(course.target or target or "contralesional_M1")
 
-    n_sessions = course.n_sessions
+
+def course_states(course, target: str, seed: int, settings: StrokeSettings, lesion: H.Lesion, day: np.ndarray,
+                  readout_clock_h: float = 20.0) -> dict:
+    """What the sessions leave at each read-out day: arrays over ``day``.
+
+    Returns ``w_total``, ``pc_gain``, ``dentate``, ``thalamic_gain`` (ipsilesional), ``scale``
+    (E->E factor of the stimulated side), ``value`` (the one scalar the network state varies
+    along: ``scale`` for an M1 target, ``thalamic_gain`` for the cerebellum), ``cst``, and
+    ``early_dW`` (per session), ``side`` (stimulated hemisphere or None).
+    """
+    side = stimulated_side(target, lesion)
     w_total = np.zeros(day.size)
-    early = np.zeros(n_sessions)
     pc_gain = np.ones(day.size)
     if side is not None:
         m1 = _m1_course(course, seed, settings, day, readout_clock_h)
@@ -379,87 +395,161 @@ def simulate(course, condition=None, seed: int = 0, *, target: str | None = None
                                       rule=settings.purkinje_rule, fraction=settings.purkinje_fraction,
                                       readout_clock_h=readout_clock_h)
         pc_gain, w_total, early = cer["pc_gain"], cer["w_total"], cer["early_dW"]
-    scale = 1.0 + float(settings.plastic_fraction or 0.0) * w_total if side is not None else np.ones(day.size)
+    frac = float(settings.plastic_fraction or 0.0)
+    scale = 1.0 + frac * w_total if side is not None else np.ones(day.size)
     drive_rel = np.array([cb.thalamic_drive(g, settings.mf_input) for g in pc_gain])
-    dentate = np.array([cb.dentate_output(g, settings.mf_input) for g in pc_gain])
     gain_ipsi = np.array([cb.thalamic_gain(d) for d in drive_rel])
-    cst = X.spared_output(lesion.cst_spared, settings.onset_days + day)
+    return {"w_total": w_total, "pc_gain": pc_gain, "early_dW": np.asarray(early), "side": side,
+            "dentate": np.array([cb.dentate_output(g, settings.mf_input) for g in pc_gain]),
+            "thalamic_gain": gain_ipsi, "scale": scale, "value": scale if side is not None else gain_ipsi,
+            "cst": X.spared_output(lesion.cst_spared, settings.onset_days + day)}
 
+
+def network_state(value: float, side: str | None, lesion: H.Lesion, settings: StrokeSettings) -> dict:
+    """Per-side weight, callosal and thalamic factors of the state ``value`` (see :func:`course_states`)."""
+    weight = {s: 1.0 for s in H.SIDES}
+    callosal = {s: 1.0 for s in H.SIDES}
+    gain = {s: 1.0 for s in H.SIDES}
+    if side is not None:
+        weight[side] = value
+        if settings.callosal_plastic:
+            callosal[side] = value
+    else:
+        gain[lesion.side] = value
+    return {"weight": weight, "callosal": callosal, "gain": gain}
+
+
+def grid_nodes(value: float, step: float) -> list[tuple[float, float]]:
+    """The grid points bracketing ``value`` and their linear-interpolation weights."""
+    lo = _q(np.floor(value / step + 1e-9) * step, step)
+    frac = float(np.clip((value - lo) / step, 0.0, 1.0))
+    return [(lo, 1.0 - frac)] + ([(_q(lo + step, step), frac)] if frac > 1e-9 else [])
+
+
+def readouts(value: float, cst: float, *, side: str | None, lesion: H.Lesion, settings: StrokeSettings,
+             seed: int, ref: dict, pool_seed: int) -> dict:
+    """All daily read-outs at the state ``value`` with the conducting fraction ``cst`` (interpolated
+    between the bracketing grid states)."""
+    from .. import mep
+
+    pool = mep.default_pool(settings.hemispheres.spec.name)  # the motoneuron pool calibrated for this network
+    acc: dict[str, float] = {}
+    for node, wgt in grid_nodes(value, settings.weight_step):
+        p = probe_state(settings, seed, lesion=lesion, **network_state(node, side, lesion, settings))
+        m_ipsi = mep.pool_response(p["counts_ipsi"], p["n_output"], cst, pool=pool, seed=pool_seed)["mep_mV"]
+        m_high = mep.pool_response(p["counts_high"], p["n_output"], cst, pool=pool, seed=pool_seed)["mep_mV"]
+        m_contra = mep.pool_response(p["counts_contra"], p["n_output"], 1.0, pool=pool, seed=pool_seed)["mep_mV"]
+        vals = {"MEP_ipsilesional": float(m_ipsi.mean()), "MEP_ipsilesional_max": float(m_high.mean()),
+                "MEP_contralesional": float(m_contra.mean()),
+                "MEP_hits": float(np.count_nonzero(m_high >= mep.MEP_CRITERION_MV)),
+                "drive": _drive(p, ref, cst, settings, lesion.cst_spared),
+                **{k: p[k] for k in ("IHI", "volley_ipsilesional", "volley_ipsilesional_max",
+                                     "volley_contralesional", "task_ipsilesional", "tonic_ipsilesional",
+                                     "tonic_contralesional", "asymmetry")}}
+        for k, v in vals.items():
+            acc[k] = acc.get(k, 0.0) + wgt * v
+    acc["MEP_present"] = float(acc.pop("MEP_hits") >= mep.RMT_HITS)
+    return acc
+
+
+# ---- the runner ------------------------------------------------------------------------------
+_UNITS = {"MEP_ipsilesional": "mV", "MEP_ipsilesional_max": "mV", "MEP_contralesional": "mV", "MEP_present": "1",
+          "IHI": "1", "volley_ipsilesional": "spikes per output cell", "volley_ipsilesional_max": "spikes per output cell",
+          "volley_contralesional": "spikes per output cell", "task_ipsilesional": "spikes per output cell",
+          "tonic_ipsilesional": "Hz", "tonic_contralesional": "Hz", "drive": "1", "asymmetry": "1"}
+_LONG = {"MEP_ipsilesional": "lesioned side, test_intensity", "MEP_ipsilesional_max": "lesioned side, max_intensity",
+         "MEP_contralesional": "unaffected side, test_intensity",
+         "MEP_present": "MEP >= 50 uV in >= 5 of 10 trials at max_intensity (lesioned side)",
+         "IHI": "contralesional -> ipsilesional, conditioned / unconditioned evoked volley",
+         "task_ipsilesional": "lesioned side's evoked volley with contralesional co-activation 10 ms before",
+         "drive": "descending drive of the affected side relative to the healthy network (BBS proxy input)",
+         "asymmetry": "model pdBSI of resting population rates"}
+
+
+def simulate(course, condition=None, seed: int = 0, *, target: str | None = None,
+             settings: StrokeSettings | None = None, days: int | None = None, readout_days=None,
+             readout_clock_h: float = 20.0, progress: bool = False, **ignored):
+    """Run a course over one target of the post-stroke brain; daily read-outs of both hemispheres.
+
+    Parameters
+    ----------
+    course : Course, Protocol or preset name
+        A Protocol is given 2 weeks of 5 sessions; a preset name its own course.
+    condition : Condition or str, optional
+        Unused beyond provenance (the condition that dispatched here).
+    seed : int
+        Network instance, noise, probes (and, with ``settings.cst_distribution``, the patient's
+        spared tract).
+    target : {"contralesional_M1", "ipsilesional_M1", "cerebellum"}, optional
+        Where the sessions go; default the course's own ``target``, else ``"contralesional_M1"``.
+        A target that contradicts the course's is an error.
+    settings : StrokeSettings, optional
+    days : int, optional
+        Read-out days 0..days (default: to the course's last day).
+    readout_days : sequence of int, optional
+        Probe only these days and day 0 (the BBS anchor), e.g. ``(14,)`` for baseline and
+        course end in cohorts.
+    readout_clock_h : float
+        Clock time of the daily read-outs.
+    **ignored
+        Options of the cortex chain that do not apply here (e.g. ``network=``).
+
+    Returns
+    -------
+    xarray.Dataset over ``day`` (and ``session``); see the module docstring.
+    """
+    import xarray as xr
+
+    settings = StrokeSettings() if settings is None else settings
+    if not isinstance(settings, StrokeSettings):
+        raise ValueError(f"settings must be a StrokeSettings, got {type(settings).__name__}")
+    seed = _checks.whole_number("seed", seed, low=0)
+    course, target = resolve_course(course, target)
+    last = course.end_day if days is None else _checks.whole_number("days", days, low=1, high=3650)
+    if readout_days is None:
+        day = np.arange(0, last + 1)
+    else:
+        day = np.unique(np.asarray([0] + [_checks.whole_number("readout_days", d, low=0, high=last)
+                                          for d in np.atleast_1d(readout_days)], dtype=int))
+    lesion = subject_lesion(settings, seed)
+    st = course_states(course, target, seed, settings, lesion, day, readout_clock_h)
     ref = _healthy_reference(settings, seed)
-    # the state varies along one scalar per arm: the stimulated side's weight scale, or the
-    # ipsilesional thalamic gain; it is probed on a grid of weight_step and interpolated
-    varying = scale if side is not None else gain_ipsi
-    step = settings.weight_step
-
-    def state(value: float) -> dict:
-        weight = {s: 1.0 for s in H.SIDES}
-        callosal = {s: 1.0 for s in H.SIDES}
-        gain = {s: 1.0 for s in H.SIDES}
-        if side is not None:
-            weight[side] = value
-            if settings.callosal_plastic:
-                callosal[side] = value
-        else:
-            gain[ipsi] = value
-        return {"weight": weight, "callosal": callosal, "gain": gain}
-
     rows = []
     for i, d in enumerate(day):
-        lo = _q(np.floor(varying[i] / step + 1e-9) * step, step)
-        frac = float(np.clip((varying[i] - lo) / step, 0.0, 1.0))
-        nodes = [(lo, 1.0 - frac)] + ([(_q(lo + step, step), frac)] if frac > 1e-9 else [])
-        acc: dict[str, float] = {}
-        for value, wgt in nodes:
-            p = probe_state(settings, seed, lesion=lesion, **state(value))
-            m_ipsi = mep.pool_response(p["counts_ipsi"], p["n_output"], float(cst[i]), seed=seed)["mep_mV"]
-            m_high = mep.pool_response(p["counts_high"], p["n_output"], float(cst[i]), seed=seed)["mep_mV"]
-            m_contra = mep.pool_response(p["counts_contra"], p["n_output"], 1.0, seed=seed)["mep_mV"]
-            vals = {"MEP_ipsilesional": float(m_ipsi.mean()), "MEP_contralesional": float(m_contra.mean()),
-                    "MEP_hits": float(np.count_nonzero(m_high >= mep.MEP_CRITERION_MV)),
-                    "drive": _drive(p, ref, float(cst[i]), settings, lesion.cst_spared),
-                    **{k: p[k] for k in ("IHI", "volley_ipsilesional", "volley_contralesional",
-                                         "task_ipsilesional", "tonic_ipsilesional", "tonic_contralesional")},
-                    "asymmetry": p["asymmetry"]}
-            for k, v in vals.items():
-                acc[k] = acc.get(k, 0.0) + wgt * v
-        acc["MEP_present"] = float(acc.pop("MEP_hits") >= mep.RMT_HITS)
-        acc["weight_ipsilesional"] = float(scale[i]) if side == ipsi else 1.0
-        acc["weight_contralesional"] = float(scale[i]) if side == contra else 1.0
-        acc["thalamic_gain"] = float(gain_ipsi[i])
-        rows.append(acc)
+        rows.append(readouts(float(st["value"][i]), float(st["cst"][i]), side=st["side"], lesion=lesion,
+                             settings=settings, seed=seed, ref=ref, pool_seed=seed))
         if progress:
-            print(f"day {d}: drive {acc['drive']:.3f}", flush=True)
+            print(f"day {d}: drive {rows[-1]['drive']:.3f}", flush=True)
     data = {k: np.array([r[k] for r in rows]) for k in rows[0]}
     # the population's score is known at day 0 (baseline, before the first session)
-    imp = X.impairment(data["drive"], dentate, settings.postural_weight)
+    imp = X.impairment(data["drive"], st["dentate"], settings.postural_weight)
     bbs = X.bbs(imp, max(float(imp[0]), 1e-3), settings.bbs_start)
-    units = {"MEP_ipsilesional": "mV", "MEP_contralesional": "mV", "MEP_present": "1", "IHI": "1",
-             "volley_ipsilesional": "spikes per output cell", "volley_contralesional": "spikes per output cell",
-             "task_ipsilesional": "spikes per output cell", "tonic_ipsilesional": "Hz",
-             "tonic_contralesional": "Hz", "drive": "1", "asymmetry": "1", "weight_ipsilesional": "1",
-             "weight_contralesional": "1", "thalamic_gain": "1"}
-    long = {"MEP_present": "MEP >= 50 uV in >= 5 of 10 trials at max_intensity (ipsilesional)",
-            "IHI": "contralesional -> ipsilesional, conditioned / unconditioned evoked volley",
-            "drive": "descending drive of the affected side relative to the healthy network (proxy input)",
-            "asymmetry": "model pdBSI of resting population rates"}
+    side = st["side"]
     ds = xr.Dataset(
-        {k: ("day", v, {"units": units[k], **({"long_name": long[k]} if k in long else {})}) for k, v in data.items()},
+        {k: ("day", v, {"units": _UNITS[k], **({"long_name": _LONG[k]} if k in _LONG else {})})
+         for k, v in data.items()},
         coords={"day": ("day", day, {"units": "day"}),
-                "session": ("session", np.arange(n_sessions), {"units": "1"})})
+                "session": ("session", np.arange(course.n_sessions), {"units": "1"})})
     ds["BBS"] = ("day", bbs, {"units": "points (0-56)", "long_name": "Berg Balance Scale proxy (not a balance model)"})
-    ds["cst"] = ("day", cst, {"units": "1", "long_name": "spared ipsilesional corticospinal output"})
-    ds["w_total"] = ("day", w_total, {"units": "1 (fraction of baseline weight)",
-                                      "long_name": "consolidated + early change of the stimulated synapses"})
-    ds["pc_gain"] = ("day", pc_gain, {"units": "1", "long_name": "Purkinje output factor"})
-    ds["dentate"] = ("day", dentate, {"units": "1", "long_name": "dentate output relative to healthy"})
     ds["impairment"] = ("day", imp, {"units": "1", "long_name": "motor impairment behind the BBS proxy"})
-    ds["dW_percent"] = ("session", 100.0 * early, {"units": "%", "long_name": "early change of the stimulated synapses"})
+    ds["cst"] = ("day", st["cst"], {"units": "1", "long_name": "spared ipsilesional corticospinal output"})
+    ds["w_total"] = ("day", st["w_total"], {"units": "1 (fraction of baseline weight)",
+                                            "long_name": "consolidated + early change of the stimulated synapses"})
+    ds["weight_ipsilesional"] = ("day", st["scale"] if side == lesion.side else np.ones(day.size), {"units": "1"})
+    ds["weight_contralesional"] = ("day", st["scale"] if side == lesion.contralesional else np.ones(day.size),
+                                   {"units": "1"})
+    ds["thalamic_gain"] = ("day", st["thalamic_gain"], {"units": "1", "long_name": "thalamic input factor, lesioned side"})
+    ds["pc_gain"] = ("day", st["pc_gain"], {"units": "1", "long_name": "Purkinje output factor"})
+    ds["dentate"] = ("day", st["dentate"], {"units": "1", "long_name": "dentate output relative to healthy"})
+    ds["dW_percent"] = ("session", 100.0 * st["early_dW"], {"units": "%",
+                                                            "long_name": "early change of the stimulated synapses"})
     ds["session_day"] = ("session", course.session_days, {"units": "day"})
     ds.attrs.update({
-        "mechtms_version": __version__, "condition": "stroke" if condition is None else str(getattr(condition, "name", condition)),
-        "target": target, "stimulated_side": side or "cerebellum", "seed": seed, "course": json.dumps(course.summary()),
-        "protocol": course.protocol.label(), "sham": int(bool(course.protocol.sham)),
-        "settings": repr(settings), "readout_clock_h": readout_clock_h,
-        "cst_spared_onset": lesion.cst_spared,
+        "mechtms_version": __version__,
+        "condition": "stroke" if condition is None else str(getattr(condition, "name", condition)),
+        "target": target, "stimulated_side": side or "cerebellum", "seed": seed,
+        "course": json.dumps(course.summary()), "protocol": course.protocol.label(),
+        "sham": int(bool(course.protocol.sham)), "settings": repr(settings), "readout_clock_h": readout_clock_h,
+        "cst_spared_onset": lesion.cst_spared, "network": settings.hemispheres.spec.name,
     })
     return ds

@@ -1,7 +1,8 @@
 """TMS measurements on the two-hemisphere network: evoked volleys, IHI, tonic rates, spectra.
 
-A probe gives ``n_trials`` single (or paired) pulses ``PROBE_INTERVAL_S`` apart, as the
-MEP probe of the single-hemisphere chain does, and cuts each side's output-population
+A probe gives ``n_trials`` single (or paired) pulses as far apart as the package's MEP probe
+for the network (:func:`mechtms.mep.probe_interval_s`: 3 s in ``m1_column``, whose adaptation
+and depression outlast shorter intervals), and cuts each side's output-population
 spikes around every test pulse into trials of 1 ms bins, from ``BASELINE_MS[0]`` before
 to ``POST_MS`` after it (the layout :func:`mechtms.mep.pool_response` takes, so the
 volleys can be turned into MEPs in mV). The **evoked volley** is the output spikes per
@@ -20,8 +21,6 @@ from .. import _checks
 from .. import mep as _mep
 from . import hemispheres as H
 
-#: Interval between probe pulses (s): the package's MEP probe's (:data:`mechtms.mep.PROBE_INTERVAL_S`).
-PROBE_INTERVAL_S = _mep.PROBE_INTERVAL_S
 #: Evoked window after the pulse (ms, end exclusive): direct and recurrent (I-wave-like) spikes.
 VOLLEY_WINDOW_MS = (0, 12)
 #: Tonic firing is measured in this window before each test pulse (ms).
@@ -62,7 +61,7 @@ def volleys(net: H.Stitched, x_rmt: float, *, target: str, intensity: float, n_t
     """
     target = _check_side("target", target)
     n_trials = _checks.whole_number("n_trials", n_trials, low=1, high=10_000)
-    test_s = SETTLE_S + np.arange(n_trials) * PROBE_INTERVAL_S
+    test_s = SETTLE_S + np.arange(n_trials) * _mep.probe_interval_s(net.built.spec.name)
     times, sides, intens = [test_s], [[target] * n_trials], [np.full(n_trials, float(intensity))]
     if conditioning is not None:
         c_side, c_int, isi = conditioning

@@ -47,7 +47,7 @@ RECOVERY_TAU_DAYS = 30.0
 #: descending drive's. CALIBRATED: the cerebellar iTBS course minus sham at its end equals the
 #: BBS mean difference of the BMC Neurology 2024 meta-analysis (4.24 points), in the default
 #: stroke settings (seed 0); reproduced by tests/test_stroke_course.py (calibration).
-POSTURAL_WEIGHT = 1.0
+POSTURAL_WEIGHT = 2.9
 #: Frequency range of the pdBSI (Hz): 1-25 Hz as in Sheorajpanday et al. 2011.
 PDBSI_BAND_HZ = (1.0, 25.0)
 
