@@ -35,10 +35,13 @@ def main() -> None:
     # warm-up: compile numba kernels and models in this process (the workers compile their own)
     mt.cohort(course, **{**kw, "n": 1})
     results, times = {}, {}
+    cpu_serial = 0.0
     for engine in ("serial", "local", "dask"):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         results[engine] = mt.cohort(course, engine=engine, workers=2, **kw)
         times[engine] = time.perf_counter() - t0
+        if engine == "serial":
+            cpu_serial = time.process_time() - c0
     for engine in ("local", "dask"):
         same = np.array_equal(results[engine].measured.values, results["serial"].measured.values)
         if not same:
@@ -49,6 +52,12 @@ def main() -> None:
         rate = args.subjects / t * 3600
         print(f"  {engine:<7} {t:7.1f} s  {rate:8.0f} subjects/h  {times['serial'] / t:5.2f}x serial")
     print("identical results on every engine: yes")
+    share = cpu_serial / times["serial"]
+    print(f"serial loop: {cpu_serial:.1f} CPU s in {times['serial']:.1f} s wall ({share:.0%} of a core); "
+          f"on an idle machine 2 workers could reach {2 * args.subjects / cpu_serial * 3600:.0f} subjects/h")
+    if share < 0.9:
+        print("WARNING: the machine is busy (the serial loop got less than 90 % of a core): "
+              "the parallel figures above are not meaningful; rerun on a quiet machine")
 
 
 if __name__ == "__main__":

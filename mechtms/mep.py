@@ -154,6 +154,15 @@ class MotoneuronPool:
 
 
 DEFAULT_POOL = MotoneuronPool()
+#: The pool of each network: ``gain`` is CALIBRATED per network (its volley has its own size:
+#: ~0.6 evoked output spikes per output cell at 120 % RMT in ``cortex``, ~1.5 in the layered
+#: ``m1_column``, whose L5 cells burst) so that the mean MEP at 120 % RMT is ~0.85 mV.
+POOLS = {"cortex": DEFAULT_POOL, "m1_column": MotoneuronPool(gain=4.0)}
+
+
+def default_pool(network: str = "cortex") -> MotoneuronPool:
+    """The calibrated pool of ``network`` (:data:`POOLS`; the ``cortex`` pool for other networks)."""
+    return POOLS.get(network if isinstance(network, str) else getattr(network, "name", ""), DEFAULT_POOL)
 
 
 # ---- network volleys -----------------------------------------------------------------------
@@ -294,7 +303,7 @@ def reference_volley(seed: int = 0, *, network: str = "cortex", n_neurons: int |
 
 
 # ---- the spinal part (numpy, per trial) ------------------------------------------------------
-def pool_response(counts: np.ndarray, n_output_cells: int, cst: float = 1.0, *, pool: MotoneuronPool = DEFAULT_POOL,
+def pool_response(counts: np.ndarray, n_output_cells: int, cst: float = 1.0, *, pool: MotoneuronPool | None = None,
                   seed: int = 0, waveforms: bool = False) -> dict[str, np.ndarray]:
     """Volleys -> motor units fired -> MEP amplitude, for each trial.
 
@@ -312,6 +321,7 @@ def pool_response(counts: np.ndarray, n_output_cells: int, cst: float = 1.0, *, 
     dict with ``mep_mV`` (n_trials,), ``n_fired`` (n_trials,), ``onset_ms`` (n_trials,; NaN
     when no unit fired), and with ``waveforms=True`` ``emg_mV`` (n_trials, n_samples).
     """
+    pool = pool if pool is not None else DEFAULT_POOL
     counts = np.asarray(counts)
     n_trials = counts.shape[0]
     rng = np.random.default_rng(np.random.SeedSequence([seed, 17]))
@@ -367,7 +377,7 @@ def _disperse(u: np.ndarray, sd_ms: float) -> np.ndarray:
 # ---- public probes ----------------------------------------------------------------------------
 def probe(intensity: float = 120.0, weight_scale_ee: float = 1.0, cst: float = 1.0, *, n_trials: int = 10,
           seed: int = 0, network: str = "cortex", n_neurons: int | None = None,
-          pool: MotoneuronPool = DEFAULT_POOL, waveforms: bool = False, cache: bool = True):
+          pool: MotoneuronPool | None = None, waveforms: bool = False, cache: bool = True):
     """MEP amplitudes of ``n_trials`` single pulses.
 
     Parameters
@@ -395,6 +405,7 @@ def probe(intensity: float = 120.0, weight_scale_ee: float = 1.0, cst: float = 1
     ``onset_ms``, ``volley`` (evoked output spikes per output cell); attrs: the arguments,
     ``mep_mean_mV``, ``mmax_mV``, provenance.
     """
+    pool = pool if pool is not None else default_pool(network)
     import xarray as xr
 
     intensity = _checks.finite_number("intensity (% RMT)", intensity, low=0, high=250)
@@ -454,7 +465,7 @@ def fit_boltzmann(intensity, mep_mV) -> dict[str, float]:
 
 def recruitment_curve(intensities=(90, 100, 110, 120, 130, 140, 150, 160, 180, 200), *, weight_scale_ee: float = 1.0,
                       cst: float = 1.0, n_trials: int = 10, seed: int = 0, network: str = "cortex",
-                      n_neurons: int | None = None, pool: MotoneuronPool = DEFAULT_POOL):
+                      n_neurons: int | None = None, pool: MotoneuronPool | None = None):
     """MEP against intensity (% RMT) with a Boltzmann fit to the trial means.
 
     Returns
@@ -462,6 +473,7 @@ def recruitment_curve(intensities=(90, 100, 110, 120, 130, 140, 150, 160, 180, 2
     xarray.Dataset, dims ``intensity`` x ``trial``: ``mep_mV``; ``mep_mean_mV`` over
     ``intensity``; the fit in attrs (``mep_max``, ``i50``, ``k``, ``r2``, ``peak_slope``).
     """
+    pool = pool if pool is not None else default_pool(network)
     import xarray as xr
 
     grid = [float(i) for i in intensities]
@@ -481,7 +493,7 @@ def recruitment_curve(intensities=(90, 100, 110, 120, 130, 140, 150, 160, 180, 2
 
 def clinical_rmt(weight_scale_ee: float = 1.0, cst: float = 1.0, *, seed: int = 0, start: float = 130.0,
                  step: float = 2.0, network: str = "cortex", n_neurons: int | None = None,
-                 pool: MotoneuronPool = DEFAULT_POOL, max_intensity: float = 250.0) -> float:
+                 pool: MotoneuronPool | None = None, max_intensity: float = 250.0) -> float:
     """RMT the clinical way (Rossini et al. 2015), in % of the network's RMT.
 
     From ``start``, the intensity rises in steps of 10 until at least 5 of 10 pulses give an
@@ -491,6 +503,7 @@ def clinical_rmt(weight_scale_ee: float = 1.0, cst: float = 1.0, *, seed: int = 
     numbers across levels). Returns NaN if even ``max_intensity`` fails (no MEP,
     e.g. after a complete transection).
     """
+    pool = pool if pool is not None else default_pool(network)
     step = _checks.finite_number("step", step, low=0.1, high=20)
     start = _checks.finite_number("start", start, low=1, high=max_intensity)
 
@@ -537,7 +550,7 @@ def _stats(mep_mV: np.ndarray) -> dict[str, float]:
 
 def mep_stats(weight_scale_ee: float = 1.0, cst: float = 1.0, *, intensity: float = 120.0, n_trials: int = 20,
               seed: int = 0, network: str = "cortex", n_neurons: int | None = None,
-              pool: MotoneuronPool = DEFAULT_POOL, grid_step: float = WEIGHT_GRID_STEP) -> dict[str, float]:
+              pool: MotoneuronPool | None = None, grid_step: float = WEIGHT_GRID_STEP) -> dict[str, float]:
     """MEP statistics at any ``weight_scale_ee``, interpolated from a cached grid (the shortcut
     for courses).
 
@@ -552,6 +565,7 @@ def mep_stats(weight_scale_ee: float = 1.0, cst: float = 1.0, *, intensity: floa
     dict: ``mean_mV``, ``sd_mV`` (trial SD), ``response_rate`` (fraction of trials with an
     MEP >= 50 uV), and the bracketing ``weight_lo``, ``weight_hi``.
     """
+    pool = pool if pool is not None else default_pool(network)
     intensity = _checks.finite_number("intensity (% RMT)", intensity, low=0, high=250)
     cst = _checks.finite_number("cst", cst, low=0, high=1)
     n_trials = _checks.whole_number("n_trials", n_trials, low=2, high=10_000)
@@ -638,7 +652,7 @@ def tonic_drive(weight_scale_ee, *, seed: int = 0, network: str = "cortex", n_ne
 
 
 def daily(cst, weight_scale_ee=1.0, *, intensity: float = 150.0, n_trials: int = 20, seed: int = 0,
-          network: str = "cortex", n_neurons: int | None = None, pool: MotoneuronPool = DEFAULT_POOL,
+          network: str = "cortex", n_neurons: int | None = None, pool: MotoneuronPool | None = None,
           grid_step: float = WEIGHT_GRID_STEP):
     """MEP statistics on each day of a course (:func:`mep_stats` per day).
 
@@ -656,6 +670,7 @@ def daily(cst, weight_scale_ee=1.0, *, intensity: float = 150.0, n_trials: int =
     xarray.Dataset over ``day``: ``MEP`` (mean, mV), ``MEP_sd`` (trial SD, mV),
     ``MEP_response_rate`` (fraction of trials >= 50 uV); attrs carry the settings.
     """
+    pool = pool if pool is not None else default_pool(network)
     import xarray as xr
 
     cst_values = np.asarray(cst.values if isinstance(cst, xr.DataArray) else cst, dtype=float)

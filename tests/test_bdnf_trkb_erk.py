@@ -58,7 +58,7 @@ def test_header_and_readout_names():
         assert name in info.outputs
     text = models.antimony_source(MODEL)
     assert "delay(" not in text
-    for name in ("mek_inhib", "trk_inhib", "BDNF_ext_nM", "creb_fb"):
+    for name in ("mek_inhib", "trk_inhib", "BDNF_ext_nM", "creb_fb", "cort_rel"):
         assert re.search(rf"^\s*{name} = ", text, re.M), name
 
 
@@ -233,7 +233,7 @@ def test_response_is_monotonic_in_the_session_dose():
 
 
 @pytest.mark.parametrize("changes", [{}, {"mek_inhib": 1.0}, {"trk_inhib": 1.0}, {"BDNF_ext_nM": 100.0},
-                                     {"creb_fb": 0.0}])
+                                     {"creb_fb": 0.0}, {"cort_rel": 4.0}, {"cort_rel": 0.0}])
 def test_no_state_goes_negative(changes):
     course = protocols.course(protocols.preset("sci_15hz_mouse"), days=5, start_day=0)
     ds = ode.simulate_model(MODEL, course=course, changes=changes, session_doses=5.0, selections=STATES)

@@ -111,3 +111,27 @@ def test_cli_cohort(capsys):
     assert exc.value.code == 0
     out = capsys.readouterr().out
     assert "CI: Wilson score interval, 95 %" in out and "active" in out and "sham" in out
+
+
+def test_calibration_table_columns():
+    t = cohorts.calibration_table("K_fast", (0.5,), presets=("ctbs_600",), n=2, seed=0)
+    assert list(t.columns) == ["K_fast", "preset", "responder_rate", "ci_low", "ci_high", "sd_measured",
+                               "mean_measured"]
+    assert len(t) == 1 and 0.0 <= t.responder_rate.iloc[0] <= 1.0
+
+
+def test_outcome_hook_gives_responder_and_remitter_rates():
+    """A condition's proxy plugs in through outcome= (here the toy score of mechtms.cohorts.examples):
+    the chain runs per subject, proxy quantities are drawn per subject, responders and remitters come
+    from the proxy, with Wilson intervals."""
+    from mechtms.cohorts.examples import TOY_VARIABILITY, toy_score
+    from mechtms.coupling import NetworkOptions
+
+    course = protocols.course(protocols.preset("itbs_600"), days=1, start_day=0)
+    kw = dict(condition="healthy", n=2, seed=4, outcome=toy_score, network=NetworkOptions(n_neurons=100, max_pulses=5),
+              variability={**cohorts.DEFAULT, **TOY_VARIABILITY})
+    ds = mt.cohort(course, **kw)
+    assert {"remitter_rate", "remitter_ci_low", "remitter_ci_high", "toy_gain"} <= set(ds.data_vars)
+    assert ds.attrs["outcome_function"] == "mechtms.cohorts.examples:toy_score"
+    assert (ds.status == 1).all() and set(np.unique(ds.responder.values)) <= {0, 1}
+    assert np.abs(ds.outcome.sel(arm="sham")).max() < 1e-9  # no pulses, no weight change, no improvement

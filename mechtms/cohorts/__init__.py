@@ -30,7 +30,7 @@ from ._variability import (
     variability,
 )
 
-__all__ = ["cohort", "wilson", "Dist", "DEFAULT", "variability", "draw_subject", "measurement_sd",
+__all__ = ["cohort", "calibration_table", "wilson", "Dist", "DEFAULT", "variability", "draw_subject", "measurement_sd",
            "anchor_value", "MEP_TRIALS", "MEP_TRIAL_CV_1MV"]
 
 #: Read-out of each condition's cohort (what responders are judged on).
@@ -75,7 +75,7 @@ def _as_arm(name, value):
 def cohort(course, condition: str = "healthy", n: int = 40, variability=None, arms=None, seed: int = 0, *,
            engine: str = "serial", workers: int | None = None, scheduler: str | None = None, store=None,
            threshold: float = 0.0, expected_sign: int | None = None, network=None, changes=None,
-           progress: bool = False):
+           outcome=None, progress: bool = False):
     """Run a virtual cohort through both arms and return per-subject outcomes and responder rates.
 
     Parameters
@@ -105,6 +105,15 @@ def cohort(course, condition: str = "healthy", n: int = 40, variability=None, ar
         For a course (the chain).
     changes : mapping model -> {parameter: value}, optional
         Applied to every subject (e.g. a model variant).
+    outcome : callable or "module:function", optional
+        A condition's clinical read-out (e.g. HAMD-17 response and remission): called per
+        subject and arm as ``f(daily, course, params, rng)`` with the chain's daily Dataset of
+        that subject, its course, the subject's ``proxy`` quantities (Dists with
+        ``acts_on="proxy"``) and a generator seeded by (seed, subject, arm); returns a mapping
+        with ``outcome``, ``measured``, ``responder`` (0/1) and optionally ``remitter`` (0/1).
+        Responder and remitter rates then come from it (``threshold``/``expected_sign`` are not
+        used). Default: the condition's ``cohort["outcome"]`` when it has one (``Condition.cohort``
+        mapping: ``outcome``, ``variability``, ``readout``, ``placebo``), else the MEP/BMS rule.
 
     Returns
     -------
@@ -122,9 +131,15 @@ def cohort(course, condition: str = "healthy", n: int = 40, variability=None, ar
     n = _checks.whole_number("n", n, low=1, high=1_000_000)
     seed = _checks.whole_number("seed", seed, low=0, high=2**32 - 1)
     cond = conditions.get(condition)
-    readout = READOUT_OF.get(cond.name)
+    spec = dict(getattr(cond, "cohort", None) or {})  # Condition.cohort (proposed in docs/fitting.md)
+    outcome = _function_id(outcome if outcome is not None else spec.get("outcome"))
+    readout = spec.get("readout") or READOUT_OF.get(cond.name)
     if readout is None:
-        raise _checks.unknown_name("cohort condition", cond.name, READOUT_OF, exc=ValueError)
+        if outcome is None:
+            raise _checks.unknown_name("cohort condition (or give outcome=)", cond.name, READOUT_OF, exc=ValueError)
+        readout = "outcome"
+    if variability is None and spec.get("variability"):
+        variability = {**DEFAULT, **spec["variability"]}
     if isinstance(course, str):
         course = _as_arm("course", course)
     arm_map = _default_arms(course) if arms is None else {str(k): _as_arm(k, v) for k, v in dict(arms).items()}
@@ -133,6 +148,8 @@ def cohort(course, condition: str = "healthy", n: int = 40, variability=None, ar
     dists = variability if isinstance(variability, dict) and all(isinstance(d, Dist) for d in variability.values()) \
         else _variability(variability)
     threshold = _checks.finite_number("threshold", threshold, low=0)
+    if outcome is not None:
+        expected_sign = expected_sign or 1  # responders come from the outcome function
     if expected_sign is None:
         typical = {k: d.center for k, d in dists.items()} | {"network_seed": draw_subject(seed, 0, dists)["network_seed"]}
         active = arm_map.get("active", next(iter(arm_map.values())))
@@ -140,32 +157,69 @@ def cohort(course, condition: str = "healthy", n: int = 40, variability=None, ar
     if expected_sign not in (1, -1):
         raise ValueError(f"expected_sign must be +1 or -1, got {expected_sign!r}")
     fixed = {"cohort_seed": seed, "arms": arm_map, "dists": dists, "condition": cond.name, "readout": readout,
-             "network": network, "changes": changes}
+             "network": network, "changes": changes, "outcome": outcome}
     target = mt.scans.FunctionTarget(run_point, **fixed)
     names = sorted(dists)
+    flags = ["responder_flag", "remitter_flag"] if outcome is not None else []
     ds = mt.scan(target, {"subject": list(range(n)), "arm": list(arm_map)}, store=store, engine=engine,
                  workers=workers, scheduler=scheduler, seed=seed, common_seed=True, progress=progress,
-                 readouts=[*BASE_READOUTS, *names])
-    return _summarise(ds, names, dists, cond, readout, threshold, expected_sign, arm_map)
+                 readouts=[*BASE_READOUTS, *names, *flags])
+    out = _summarise(ds, names, dists, cond, readout, threshold, expected_sign, arm_map, outcome)
+    if spec.get("placebo"):
+        out.attrs["placebo"] = str(spec["placebo"])
+    return out
+
+
+def _function_id(func) -> str | None:
+    """A callable or ``"module:function"`` -> ``"module:function"`` (workers import it by name)."""
+    if func is None or isinstance(func, str):
+        if isinstance(func, str) and ":" not in func:
+            raise ValueError(f"outcome must be a function or 'module:function', got {func!r}")
+        return func
+    module, qualname = getattr(func, "__module__", None), getattr(func, "__qualname__", "")
+    if module in (None, "__main__") or "<" in qualname:
+        raise ValueError(f"outcome function {qualname or func!r} must be defined at the top level of an importable "
+                         f"module (workers import it by name)")
+    return f"{module}:{qualname}"
 
 
 def _variability(spec):
     return variability(spec)
 
 
-def _summarise(ds, names, dists, cond, readout, threshold, expected_sign, arm_map):
+def _summarise(ds, names, dists, cond, readout, threshold, expected_sign, arm_map, outcome=None):
     import xarray as xr
 
     out = xr.Dataset(coords={"subject": ds.subject.values, "arm": ds.arm.values})
-    unit = "% change" if readout == "MEP" else "score"
+    unit = "% change" if readout == "MEP" else "score" if outcome is None else "as the outcome function"
     out["outcome"] = (("subject", "arm"), ds.outcome.values, {"units": unit, "description": f"model {readout} outcome"})
     out["measured"] = (("subject", "arm"), ds.measured.values,
                        {"units": unit, "description": "outcome as measured (MEP: averaged trials with noise)"})
     out["status"] = (("subject", "arm"), ds.status.values, ds.status.attrs)
-    resp = (expected_sign * ds.measured.values > threshold).astype(np.int8)
+    if outcome is None:
+        resp = (expected_sign * ds.measured.values > threshold).astype(np.int8)
+        rule = f"{'+' if expected_sign > 0 else '-'}measured > {threshold:g}"
+    else:
+        resp = np.nan_to_num(ds.responder_flag.values, nan=0.0).astype(np.int8)
+        rule = f"responder as defined by {outcome}"
     resp = np.where(ds.status.values == 1, resp, -1).astype(np.int8)
     out["responder"] = (("subject", "arm"), resp, {"description": "1 responder, 0 not, -1 failed point",
-                                                    "rule": f"{'+' if expected_sign > 0 else '-'}measured > {threshold:g}"})
+                                                    "rule": rule})
+    if outcome is not None and np.isfinite(ds.remitter_flag.values).any():
+        remit = np.where(ds.status.values == 1, np.nan_to_num(ds.remitter_flag.values, nan=0.0), -1).astype(np.int8)
+        out["remitter"] = (("subject", "arm"), remit, {"description": "1 remitter, 0 not, -1 failed point",
+                                                        "rule": f"remitter as defined by {outcome}"})
+        rr, rlo, rhi = [], [], []
+        for j in range(ds.arm.size):
+            ok = remit[:, j] >= 0
+            k, m = int(remit[ok, j].sum()), int(ok.sum())
+            a, b = wilson(k, m)
+            rr.append(k / m if m else math.nan)
+            rlo.append(a)
+            rhi.append(b)
+        out["remitter_rate"] = ("arm", np.array(rr), {"units": "fraction"})
+        out["remitter_ci_low"] = ("arm", np.array(rlo), {"units": "fraction", "method": "Wilson score interval, 95 %"})
+        out["remitter_ci_high"] = ("arm", np.array(rhi), {"units": "fraction", "method": "Wilson score interval, 95 %"})
     for name in [*names, "network_seed"]:
         out[name] = ("subject", ds[name].values[:, 0],
                      {"units": "", "description": asdict(dists[name])["source"] if name in dists else "network instance"})
@@ -194,6 +248,7 @@ def _summarise(ds, names, dists, cond, readout, threshold, expected_sign, arm_ma
     out.attrs = {k: v for k, v in ds.attrs.items() if k in ("mechtms_version", "seed", "engine", "store", "scan")}
     out.attrs.update({
         "condition": cond.name, "readout": readout, "expected_sign": int(expected_sign), "threshold": threshold,
+        "outcome_function": outcome or "",
         "ci_method": "Wilson score interval, 95 %",
         "variability": json.dumps({k: asdict(d) for k, d in dists.items()}, sort_keys=True),
         "placebo": getattr(cond, "placebo", None) or f"none documented for condition {cond.name!r}: sham gets none",
@@ -209,18 +264,55 @@ def _summarise(ds, names, dists, cond, readout, threshold, expected_sign, arm_ma
 ANCHOR_COHORT_N = 60
 
 
+_ANCHOR_COHORTS: dict[str, object] = {}
+
+
 def anchor_value(row, what: str, changes=None) -> float:
-    """The cohort statistic an anchor row of ``data/tbs_variability.csv`` asks for."""
+    """The cohort statistic an anchor row of ``data/tbs_variability.csv`` asks for (one cohort of
+    :data:`ANCHOR_COHORT_N` subjects, seed 0, per protocol, condition and model changes; reused by
+    the rows that share it)."""
     import os
 
     from ..validation.anchors import protocol_changes
 
     preset, _ = protocol_changes(row["protocol"])
     n = 16 if os.environ.get("MECHTMS_FAST") else ANCHOR_COHORT_N
-    ds = cohort(preset, condition=row["condition"], n=n, seed=0, arms={"active": preset}, changes=changes,
-                engine="serial")
+    key = json.dumps([preset, row["condition"], n, changes], sort_keys=True, default=str)
+    ds = _ANCHOR_COHORTS.get(key)
+    if ds is None:
+        ds = _ANCHOR_COHORTS[key] = cohort(preset, condition=row["condition"], n=n, seed=0,
+                                           arms={"active": preset}, changes=changes, engine="serial")
+    active = ds.sel(arm="active")  # type: ignore[attr-defined]
     if what == "responder_fraction":
-        return float(ds.responder_rate.sel(arm="active"))
+        return float(active.responder_rate)
     if what == "mep_change_sd_percent":
-        return float(ds.sd_measured.sel(arm="active"))
+        return float(active.sd_measured)
+    if what == "smd":
+        return float(active.mean_measured / active.sd_measured)
     raise ValueError(f"unknown cohort statistic {what!r}")
+
+
+def calibration_table(entry: str = "K_fast", spreads=(0.6, 1.0, 1.6, 2.5), presets=("itbs_600", "ctbs_600"),
+                      n: int = 60, seed: int = 0, engine: str = "serial", workers: int | None = None):
+    """Responder fraction and between-subject SD of the measured change for a grid of spreads of one
+    variability entry: how the cohort calibration of ``docs/fitting.md`` is made (and redone when a
+    model changes).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (spread, preset): ``responder_rate``, ``ci_low``, ``ci_high`` (Wilson 95 %),
+        ``sd_measured`` and ``mean_measured`` of the active arm.
+    """
+    import pandas as pd
+
+    rows = []
+    for spread in spreads:
+        dists = variability(None, **{entry: spread})
+        for p in presets:
+            ds = cohort(p, n=n, seed=seed, arms={"active": p}, variability=dists, engine=engine, workers=workers)
+            r = ds.sel(arm="active")
+            rows.append({entry: spread, "preset": p, "responder_rate": float(r.responder_rate),
+                         "ci_low": float(r.responder_ci_low), "ci_high": float(r.responder_ci_high),
+                         "sd_measured": float(r.sd_measured), "mean_measured": float(r.mean_measured)})
+    return pd.DataFrame(rows)

@@ -45,26 +45,59 @@ def true_outcome(arm, subject: dict, dists, condition: str, readout: str, networ
     return float(mt.plasticity.after_effect(arm, drive=subject_drive(subject, dists), changes=plast or None))
 
 
+def proxy_outcome(outcome: str, arm, subj: dict, dists, condition: str, network, rng) -> dict:
+    """Run the chain for one subject and hand its daily Dataset to the condition's outcome function.
+
+    ``outcome`` is ``"module:function"``, called as ``f(daily, course, params, rng)`` with the
+    subject's ``proxy`` quantities as ``params``; it returns a mapping with ``outcome`` (model
+    value), ``measured`` (with rating noise), ``responder`` (0/1) and optionally ``remitter`` (0/1).
+    """
+    import importlib
+
+    import mechtms as mt
+    from mechtms.protocols import Course
+
+    if not isinstance(arm, Course):
+        raise ValueError(f"an outcome function needs a course (days of a chain run), got a session {arm.name!r}")
+    module, _, name = outcome.partition(":")
+    func = getattr(importlib.import_module(module), name)
+    ds = mt.simulate(arm, condition=condition, seed=int(subj["network_seed"]), network=network)
+    params = {k: subj[k] for k, d in dists.items() if d.acts_on == "proxy"}
+    res = dict(func(ds, arm, params, rng))
+    missing = [k for k in ("outcome", "measured", "responder") if k not in res]
+    if missing:
+        raise ValueError(f"outcome function {outcome} returned no {missing} (it returned {sorted(res)})")
+    return {"outcome": float(res["outcome"]), "measured": float(res["measured"]),
+            "responder_flag": float(bool(res["responder"])),
+            "remitter_flag": float(bool(res["remitter"])) if res.get("remitter") is not None else math.nan}
+
+
 def run_point(subject: int, arm: str, seed: int, *, cohort_seed: int, arms: dict, dists: dict,
-              condition: str, readout: str, network=None, changes=None) -> dict:
+              condition: str, readout: str, network=None, changes=None, outcome: str | None = None) -> dict:
     """Outcome of subject ``subject`` in ``arm``; ``seed`` (the scan's common seed) is unused: every
     random number derives from ``(cohort_seed, subject)`` so arms share the subject."""
     subj = draw_subject(cohort_seed, subject, dists)
-    outcome = true_outcome(arms[arm], subj, dists, condition, readout, network, changes)
-    measured = outcome
+    if outcome is not None:
+        rng = np.random.default_rng([int(cohort_seed), int(subject), 1 + sorted(arms).index(arm)])
+        return {**proxy_outcome(outcome, arms[arm], subj, dists, condition, network, rng), **subj}
+    value = true_outcome(arms[arm], subj, dists, condition, readout, network, changes)
+    measured = value
     if readout == "MEP":
         arm_index = sorted(arms).index(arm)
         rng = np.random.default_rng([int(cohort_seed), int(subject), 1 + arm_index])
         sd = measurement_sd(subj.get("baseline_mep_mV", 1.0))
-        measured = 100.0 * ((1.0 + outcome / 100.0) * math.exp(sd * float(rng.standard_normal())) - 1.0)
-    return {"outcome": outcome, "measured": measured, **subj}
+        measured = 100.0 * ((1.0 + value / 100.0) * math.exp(sd * float(rng.standard_normal())) - 1.0)
+    return {"outcome": value, "measured": measured, **subj}
 
 
-def _warm(*, arms: dict, dists: dict, condition: str, readout: str, network=None, changes=None, **_) -> None:
+def _warm(*, arms: dict, dists: dict, condition: str, readout: str, network=None, changes=None, outcome=None,
+          **_) -> None:
     """Compile what the arms need in this worker (models, numba kernels): one typical subject per arm
     type, results discarded."""
     from mechtms.protocols import Course
 
+    if outcome is not None:
+        return  # the chain compiles on the first subject; a proxy run is too costly to repeat
     typical = {k: d.center for k, d in dists.items()} | {"network_seed": 0}
     seen = set()
     for arm in arms.values():

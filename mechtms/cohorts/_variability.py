@@ -16,6 +16,10 @@ Acts on:
 ``mep``
     The measurement: baseline MEP amplitude, which sets the trial-to-trial noise of a
     measured change (:func:`measurement_sd`).
+``proxy``
+    A parameter of the condition's outcome function (a clinical proxy: responsiveness,
+    baseline severity, rating noise...), handed to it per subject (see ``outcome=`` of
+    :func:`mechtms.cohort`).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import numpy as np
 from .. import _checks
 
 KINDS = ("lognormal", "normal", "fixed")
-ACTS_ON = ("plasticity", "drive", "mep")
+ACTS_ON = ("plasticity", "drive", "mep", "proxy")
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ class Dist:
         Median (lognormal), mean (normal) or the value (fixed).
     spread : float
         SD of the natural log (lognormal) or SD (normal); ignored for fixed.
-    acts_on : {"plasticity", "drive", "mep"}
+    acts_on : {"plasticity", "drive", "mep", "proxy"}
     status : str
         ``ASSUMED`` or ``CALIBRATED``.
     source : str

@@ -95,6 +95,44 @@ _PRESETS: tuple[Preset, ...] = (
         "chronic low back pain, M1", short="Masoumbeigi 2022",
     ),
     Preset(
+        "lf_rtms_1hz_right_dlpfc_depression",
+        lambda: rtms(1, 1200, 110),
+        "Berlim MT, van den Eynde F, Daskalakis ZJ (2013) Clinically meaningful efficacy and "
+        "acceptability of low-frequency rTMS for treating primary major depression: a meta-analysis. "
+        "Neuropsychopharmacology 38:543-551, doi:10.1038/npp.2012.237 (8 RCTs, right DLPFC, "
+        "12.6 +- 3.9 sessions; > 1,200 pulses in total associated with higher response); Level B: "
+        "Lefaucheur JP et al. (2014) Clin Neurophysiol 125:2150",
+        {"weeks": 3, "days_per_week": 5, "start_day": 1},
+        ("1 Hz over the right DLPFC and ~13-15 weekday sessions are from the source",
+         "110 % MT and 1200 pulses per session (20 min continuous): ASSUMED, typical of the trials "
+         "pooled (the meta-analysis gives no single dose)"),
+        "major depression, right DLPFC (low frequency)", short="Berlim 2013",
+    ),
+    Preset(
+        "rtms_15hz_cums_rat",
+        lambda: rtms(15, 1500, 100, train_s=2.0, iti_s=10.0),
+        "Chen YH et al. (2015) Pharmacol Biochem Behav 136:39 and Wang HN et al. (2014) J Psychiatr "
+        "Res 51:79 (rats under chronic unpredictable stress, 15 Hz rTMS for 7 consecutive days; "
+        "read-outs 24 h after the last session)",
+        {"days": 7, "days_per_week": 7, "start_day": 21},
+        ("15 Hz, 7 consecutive days, after ~3 weeks of stress are from the sources",
+         "1500 pulses in 2 s trains with 10 s pauses at 100 % RMT: ASSUMED (not in the public "
+         "texts; the same dose as sci_15hz_mouse, the BDNF model's reference session)"),
+        "rat chronic unpredictable stress (depression model)", short="Chen 2015; Wang 2014",
+    ),
+    Preset(
+        "rtms_1hz_m1_pain",
+        lambda: rtms(1, 1200, 90),
+        "Andre-Obadia N et al. (2006) Clin Neurophysiol 117:1536 (20 Hz vs 1 Hz vs sham over M1 in "
+        "neuropathic pain: 1 Hz ineffective); LF-rTMS of M1 probably ineffective (Level B): "
+        "Lefaucheur JP et al. (2014) Clin Neurophysiol 125:2150",
+        {"weeks": 1, "days_per_week": 5, "start_day": 1},
+        ("1 Hz over M1 is from the sources",
+         "90 % RMT, 1200 pulses, 5 daily sessions: ASSUMED (the comparison arm of rtms_20hz_lbp's "
+         "course)"),
+        "chronic pain, M1 (low frequency: expected ineffective)", short="Andre-Obadia 2006",
+    ),
+    Preset(
         "itbs_600",
         lambda: itbs(600, 80),
         "Huang YZ, Edwards MJ, Rounis E, Bhatia KP, Rothwell JC (2005) Theta burst stimulation "

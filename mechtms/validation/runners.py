@@ -195,6 +195,15 @@ def cohort_mep_sd(row, changes=None) -> float:
     return cohort_mod.anchor_value(row, "mep_change_sd_percent", changes)
 
 
+@runner("cohort_smd")
+def cohort_smd(row, changes=None) -> float:
+    """Standardised mean difference (mean / between-subject SD of the measured change) of a virtual
+    healthy cohort: the effect size a meta-analysis pools."""
+    from .. import cohorts as cohort_mod
+
+    return cohort_mod.anchor_value(row, "smd", changes)
+
+
 @runner("not_modelled")
 def not_modelled(row, changes=None) -> float:
     raise NotModelled(f"condition {row['condition']!r} has no model of {row['readout']!r} yet")
