@@ -28,7 +28,8 @@ thalamic gain and lesion is probed (:mod:`mechtms.stroke.probes`):
   mean of its tonic output and of its task output (the test response conditioned by a
   contralesional co-activation, Murase et al. 2004's IHI at movement onset), times the
   conducting fraction ``cst(t)``; in the ``"bimodal"`` balance model (Di Pino et al. 2014)
-  a low structural reserve adds a share of the contralesional output (vicariation);
+  a low structural reserve adds a share of the contralesional output (mean of its tonic and
+  evoked output relative to healthy: vicariation);
 * ``asymmetry`` (the model's pdBSI) and the tonic output rates, from a resting run;
 * ``BBS``: :func:`mechtms.stroke.proxies.bbs` of ``drive``.
 
@@ -102,7 +103,8 @@ class StrokeSettings:
         documented choice.
     weight_step : float
         Grid of the weight scale (or thalamic gain) on which the network is probed; days in
-        between are interpolated linearly (as :func:`mechtms.mep.mep_stats` does).
+        between are interpolated linearly (as :func:`mechtms.mep.mep_stats` does). 0 probes
+        every day's exact state (for a few read-out days).
     """
 
     hemispheres: H.Hemispheres = field(default_factory=H.Hemispheres)
@@ -149,7 +151,7 @@ class StrokeSettings:
             _checks.finite_number(name, getattr(self, name), low=0.0, low_open=True, high=250.0)
         _checks.whole_number("n_trials", self.n_trials, low=4, high=1000)
         _checks.finite_number("asymmetry_s", self.asymmetry_s, low=2.0, high=600.0)
-        _checks.finite_number("weight_step", self.weight_step, low=1e-4, high=0.05)
+        _checks.finite_number("weight_step", self.weight_step, low=0.0, high=0.05)
         if self.cst_distribution is not None:
             a, b = self.cst_distribution
             _checks.finite_number("cst_distribution a", a, low=0.0, low_open=True, high=100.0)
@@ -351,7 +353,8 @@ def _drive(p: dict, ref: dict, cst: float, settings: StrokeSettings, reserve: fl
     drive = 0.5 * (tonic + task) * cst
     if settings.balance_model == "bimodal":
         v = settings.vicariation_max * max(0.0, 1.0 - reserve / settings.reserve_threshold)
-        drive += v * p["tonic_contralesional"] / ref["tonic_contralesional"]
+        drive += v * 0.5 * (p["tonic_contralesional"] / ref["tonic_contralesional"]
+                            + p["volley_contralesional"] / ref["volley_contralesional"])
     return float(drive)
 
 
@@ -420,7 +423,10 @@ def network_state(value: float, side: str | None, lesion: H.Lesion, settings: St
 
 
 def grid_nodes(value: float, step: float) -> list[tuple[float, float]]:
-    """The grid points bracketing ``value`` and their linear-interpolation weights."""
+    """The grid points bracketing ``value`` and their linear-interpolation weights (``step`` 0:
+    the value itself, rounded to 1e-6)."""
+    if step == 0:
+        return [(round(float(value), 6), 1.0)]
     lo = _q(np.floor(value / step + 1e-9) * step, step)
     frac = float(np.clip((value - lo) / step, 0.0, 1.0))
     return [(lo, 1.0 - frac)] + ([(_q(lo + step, step), frac)] if frac > 1e-9 else [])
