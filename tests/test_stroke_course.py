@@ -45,6 +45,14 @@ def test_dataset_has_days_sessions_units_and_is_reproducible():
     assert a.attrs["target"] == "cerebellum" and a.attrs["stimulated_side"] == "cerebellum"
 
 
+def test_bbs_proxy_function_equals_the_runners_bbs():
+    """The proxy in the conditions' form (f(daily, course, params)) gives the runner's BBS."""
+    ds = SC.simulate(_course("cerebellar_itbs_stroke").replace(days=2), seed=1, settings=TINY)
+    np.testing.assert_allclose(X.bbs_proxy(ds, None, {"bbs_start": TINY.bbs_start}).values, ds.BBS.values)
+    with pytest.raises(KeyError, match="needs 'drive'"):
+        X.bbs_proxy(ds.drop_vars("drive"))
+
+
 def test_target_comes_from_the_course_and_bad_targets_are_refused():
     c = _course("lf_rtms_1hz_stroke")
     assert c.target == "contralesional_M1"

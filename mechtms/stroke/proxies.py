@@ -142,3 +142,23 @@ def pdbsi(left: np.ndarray, right: np.ndarray, fs_hz: float, *, band_hz=PDBSI_BA
     num = np.abs(pr[sel] - pl[sel])
     den = pr[sel] + pl[sel]
     return float(np.mean(np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)))
+
+
+def bbs_proxy(daily, course=None, params=None):
+    """The BBS proxy in the conditions' proxy form: ``f(daily, course, params) -> DataArray(day)``.
+
+    Reads the named upstream quantities ``drive`` and ``dentate`` of the stroke runner's daily
+    Dataset (:func:`mechtms.stroke.course.simulate`); ``params`` may set ``postural_weight``
+    (default :data:`POSTURAL_WEIGHT`, CALIBRATED) and ``bbs_start`` (default 35, ASSUMED). The
+    score is anchored at the first day of ``daily``.
+    """
+    import xarray as xr
+
+    params = dict(params or {})
+    for name in ("drive", "dentate"):
+        if name not in daily:
+            raise KeyError(f"the BBS proxy needs {name!r} in the daily dataset (the stroke runner's output)")
+    imp = impairment(daily["drive"].values, daily["dentate"].values, params.get("postural_weight", POSTURAL_WEIGHT))
+    score = bbs(imp, max(float(imp[0]), 1e-3), params.get("bbs_start", 35.0))
+    return xr.DataArray(score, coords={"day": daily["day"].values}, dims="day", name="BBS",
+                        attrs={"units": "points (0-56)", "long_name": "Berg Balance Scale proxy (not a balance model)"})
