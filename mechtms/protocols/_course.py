@@ -17,8 +17,9 @@ from ._protocol import Protocol
 
 #: Stimulation targets a course may name. "" (default) is the condition's usual site (the
 #: motor cortex of the chain); the others are read by the ``stroke`` condition, where the
-#: same protocol over another structure is another treatment (mechtms.stroke).
-TARGETS = ("", "contralesional_M1", "ipsilesional_M1", "cerebellum")
+#: same protocol over another structure is another treatment (mechtms.stroke); "left_DLPFC" and
+#: "right_DLPFC" by the ``depression`` condition (mechtms.proxies.depression: the side of the link).
+TARGETS = ("", "contralesional_M1", "ipsilesional_M1", "cerebellum", "left_DLPFC", "right_DLPFC")
 
 
 @dataclass(frozen=True)

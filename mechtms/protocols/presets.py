@@ -131,7 +131,7 @@ _PRESETS: tuple[Preset, ...] = (
         "Neuropsychopharmacology 38:543-551, doi:10.1038/npp.2012.237 (8 RCTs, right DLPFC, "
         "12.6 +- 3.9 sessions; > 1,200 pulses in total associated with higher response); Level B: "
         "Lefaucheur JP et al. (2014) Clin Neurophysiol 125:2150",
-        {"weeks": 3, "days_per_week": 5, "start_day": 1},
+        {"weeks": 3, "days_per_week": 5, "start_day": 1, "target": "right_DLPFC"},
         ("1 Hz over the right DLPFC and ~13-15 weekday sessions are from the source",
          "110 % MT and 1200 pulses per session (20 min continuous): ASSUMED, typical of the trials "
          "pooled (the meta-analysis gives no single dose)"),
