@@ -98,6 +98,17 @@ def test_lesion_removes_cells_and_all_their_synapses():
     assert senders.size == survivors - int(round(0.5 * survivors))
 
 
+def test_contralesional_disinhibition_weakens_only_that_sides_inhibition_of_pyramids():
+    a = H.build(SMALL, 0, lesion=H.Lesion(side="left"))
+    b = H.build(SMALL, 0, lesion=H.Lesion(side="left", contralesional_disinhibition=0.2))
+    pre = np.repeat(np.arange(a.built.n), np.diff(a.built.indptr))
+    post = a.built.indices
+    hit = (a.side[pre] == 1) & (a.side[post] == 1) & (a.role[pre] > 0) & (a.role[post] == 0)
+    assert hit.any()
+    np.testing.assert_allclose(b.built.weights[hit], 0.8 * a.built.weights[hit])
+    assert np.array_equal(b.built.weights[~hit], a.built.weights[~hit])
+
+
 def test_bad_input_is_refused_with_a_clear_message():
     with pytest.raises(ValueError, match="side.*'lefft'.*Did you mean 'left'"):
         H.Lesion(side="lefft")

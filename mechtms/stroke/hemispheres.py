@@ -20,11 +20,15 @@ recruitment are exactly those of the single-hemisphere network. What this module
   its descending output no longer reaches the spinal cord (``cst_spared``, the MEP
   probe's conducting fraction; subcortical damage leaves the cortex itself intact) and,
   optionally, more of its callosal axons are cut. Whether the other hemisphere becomes
-  hyperexcitable is not imposed: it follows from the loss of callosal drive onto its
-  inhibitory cells (interhemispheric competition, Murase et al. 2004, Ann Neurol 55:400).
-  ``contralesional_drive`` adds an ASSUMED extra drive for those who hold that the
-  contralesional M1 is intrinsically hyperexcitable (disputed: McDonnell & Stinear 2017,
-  Brain Stimul 10:721, found no consistent evidence); default 1 = none.
+  hyperexcitable is not imposed: it would follow from the loss of callosal drive onto its
+  inhibitory cells (interhemispheric competition, Murase et al. 2004, Ann Neurol 55:400);
+  in this network that effect is small (``docs/stroke.md``).
+  ``contralesional_disinhibition`` weakens the contralesional M1's intracortical inhibition
+  onto its pyramidal cells, for those who hold that it is hyperexcitable after a stroke
+  (reduced SICI on both sides: Neurorehabil Neural Repair 2024 meta-analysis; no consistent
+  contralesional hyperexcitability: McDonnell & Stinear 2017, Brain Stimul 10:721); default
+  0 = none. (Raising its thalamic input instead would raise its resting rate but shrink its
+  evoked response in these networks, so it is not offered.)
 * **per-pulse targeting**: a pulse activates cells (somata or axons) of one hemisphere only
   (the engine's ``stim_mask``; runs that aim pulses at both sides, as the paired-pulse IHI
   probe does, mask each pulse's draws: :mod:`mechtms.stroke._fallback`), and spikes are read
@@ -123,27 +127,28 @@ class Lesion:
     cst_spared : float
         Fraction of the ipsilesional corticospinal output that still reaches the spinal
         cord at stroke onset, 0-1 (the ``cst`` of the MEP probe). Spontaneous recovery of
-        this fraction over time is in :mod:`mechtms.stroke.recovery`.
+        this fraction over time is :func:`mechtms.stroke.proxies.spared_output`.
     callosal_loss : float
         Fraction of the surviving ipsilesional E cells whose callosal axons are cut (white
         matter damage), 0-1.
-    contralesional_drive : float
-        Factor on the thalamic input of the contralesional hemisphere, 0.5-2. ASSUMED 1
-        (no intrinsic hyperexcitability; see the module docstring for the dispute).
+    contralesional_disinhibition : float
+        Fraction by which the contralesional hemisphere's inhibitory synapses onto its E cells
+        are weakened, 0-0.5. ASSUMED 0 (no intrinsic hyperexcitability; see the module
+        docstring for the dispute).
     """
 
     side: str = "left"
     cortical_loss: float = 0.0
     cst_spared: float = 1.0
     callosal_loss: float = 0.0
-    contralesional_drive: float = 1.0
+    contralesional_disinhibition: float = 0.0
 
     def __post_init__(self) -> None:
         _checks.choice("side", self.side, SIDES)
         _checks.finite_number("cortical_loss", self.cortical_loss, low=0.0, high=0.9)
         _checks.finite_number("cst_spared", self.cst_spared, low=0.0, high=1.0)
         _checks.finite_number("callosal_loss", self.callosal_loss, low=0.0, high=1.0)
-        _checks.finite_number("contralesional_drive", self.contralesional_drive, low=0.5, high=2.0)
+        _checks.finite_number("contralesional_disinhibition", self.contralesional_disinhibition, low=0.0, high=0.5)
 
     @property
     def contralesional(self) -> str:
@@ -362,7 +367,6 @@ def build(hemis: Hemispheres, seed: int = 0, *, lesion: Lesion | None = None,
     alive = np.ones(n_all, dtype=bool)
     if lesion is not None:
         ls = SIDES.index(lesion.side)
-        noise[side == 1 - ls] *= lesion.contralesional_drive
         cells = np.flatnonzero(side == ls)
         lost = g_lesion.choice(cells, int(round(lesion.cortical_loss * cells.size)), replace=False)
         alive[lost] = False
@@ -372,6 +376,8 @@ def build(hemis: Hemispheres, seed: int = 0, *, lesion: Lesion | None = None,
         cut_mask = np.zeros(n_all, dtype=bool)
         cut_mask[cut] = True
         callosal = side[pre_a] != side[post_a]
+        inhib_contra = (side[pre_a] == 1 - ls) & (side[post_a] == 1 - ls) & (role[pre_a] > 0) & (role[post_a] == 0)
+        w_a = np.where(inhib_contra, w_a * (1.0 - lesion.contralesional_disinhibition), w_a)
         keep = alive[pre_a] & alive[post_a] & ~(callosal & cut_mask[pre_a])
         pre_a, post_a, w_a, delay_a = pre_a[keep], post_a[keep], w_a[keep], delay_a[keep]
 
