@@ -32,9 +32,14 @@ def _course(name, sham=False, target=None):
 
 
 # ---- structure --------------------------------------------------------------------------------
-def test_dataset_has_days_sessions_units_and_is_reproducible():
+def test_dataset_has_days_sessions_units_and_is_reproducible(tmp_path, monkeypatch):
+    """Same seed, same numbers, bit for bit: both runs compute every probe afresh (empty caches)."""
     c = _course("cerebellar_itbs_stroke").replace(days=3)
+    monkeypatch.setenv("MECHTMS_CACHE_DIR", str(tmp_path / "one"))
+    SC._PROBES.clear()
     a = SC.simulate(c, seed=1, settings=TINY)
+    monkeypatch.setenv("MECHTMS_CACHE_DIR", str(tmp_path / "two"))
+    SC._PROBES.clear()
     b = SC.simulate(c, seed=1, settings=TINY)
     assert a.identical(b)
     assert list(a.day.values) == [0, 1, 2, 3] and a.sizes["session"] == c.n_sessions
