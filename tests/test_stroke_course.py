@@ -123,15 +123,23 @@ def _bbs(states, arm, w=X.POSTURAL_WEIGHT):
 def test_lf_rtms_over_the_unaffected_m1(states):
     """VALIDATION. 1 Hz rTMS over the unaffected M1 (1,200 pulses, 90 % RMT, 10 sessions) lowers
     its excitability (Bai, Zhang & Fong 2022 meta-analysis, J NeuroEng Rehabil 19:24; here its
-    MEP falls by > 5 %), reduces the IHI it exerts on the lesioned M1 (Takeuchi et al. 2005,
-    Stroke 36:2681; Gilio et al. 2003: conditioned/unconditioned ratio rises) and lowers the
-    asymmetry index relative to sham (Zhang 2024 in the balance review: pdBSI -0.12, 95 % CI -0.22 to
-    -0.02; here only its direction is asserted, the size is reported in docs/stroke.md)."""
+    MEP falls by > 5 %) and reduces the IHI it exerts on the lesioned M1 (Takeuchi et al. 2005,
+    Stroke 36:2681; Gilio et al. 2003: conditioned/unconditioned ratio rises). Checked on network
+    seeds 0-2 (MEP ratio 0.86-0.92)."""
     sham, lf = states["sham"]["end"], states["LF contralesional"]["end"]
     assert lf["value"] < 1.0                                    # LTD of the stimulated side
     assert lf["MEP_contralesional"] < 0.95 * sham["MEP_contralesional"]
     assert lf["IHI"] > sham["IHI"]
-    assert lf["asymmetry"] < sham["asymmetry"]
+
+
+@pytest.mark.xfail(strict=True, reason="NOT REPRODUCED (docs/stroke.md): the model's 1 Hz effect on its pdBSI is "
+                   "-0.024 (seed 0), -0.006 and +0.009 (seeds 1, 2): within the index's noise, not the trial's -0.12")
+def test_lf_rtms_lowers_the_asymmetry_index(states):
+    """Zhang 2024 in the balance review: 1 Hz rTMS of the unaffected M1 for 4 weeks lowered the pdBSI
+    more than control (mean difference -0.12, 95 % CI -0.22 to -0.02). Asserted: at least half of
+    that mean difference (-0.06) after 2 weeks."""
+    sham, lf = states["sham"]["end"], states["LF contralesional"]["end"]
+    assert lf["asymmetry"] - sham["asymmetry"] <= -0.06
 
 
 @pytest.mark.xfail(strict=True, reason="NOT REPRODUCED (docs/stroke.md): the network's resting interhemispheric "
