@@ -94,3 +94,45 @@ def dlpfc_x_rmt(field_ratio: float = DLPFC_FIELD_RATIO, *, n_neurons: int | None
 
     r = _checks.finite_number("field_ratio", field_ratio, low=0.1, high=3.0)
     return r * calibrate_rmt(M1_NETWORK, n_neurons=n_neurons, dt_ms=dt_ms, seed=seed)
+
+
+def condition_kwargs() -> dict[str, dict]:
+    """The three conditions as keyword arguments of :class:`mechtms.conditions.Condition` (stage-2 wiring).
+
+    Network options and proxies are filled in when the chain's ``Condition`` fields exist; the
+    sources and the division of mechanism and proxy are final.
+    """
+    from .proxies import rat
+
+    return {
+        "depression_rat": dict(
+            name="depression_rat", subject="rat",
+            description=("rat, chronic unpredictable stress from day 0 (plasma corticosterone x2, ASSUMED), rTMS "
+                         "from day 21. MECHANISM: corticosterone represses BDNF transcription and raises MKP-1 "
+                         "(bdnf_trkb_erk cort_rel); the sessions' evoked activity drives BDNF; p-ERK and "
+                         "corticosterone set dentate proliferation (hippocampal_proliferation). PROXY: sucrose "
+                         "preference from lagged p-TrkB (two anchor points). The rat coil stimulates the "
+                         "hippocampus directly: the stimulated tissue's BDNF instance is read as hippocampal."),
+            models_changes={"bdnf_trkb_erk": {"cort_rel": rat.CORT_CUMS}},
+            days=29, start_day=21,
+            source=("Chen YH et al. 2015 Pharmacol Biochem Behav 136:39; Wang HN et al. 2014 J Psychiatr Res "
+                    "51:79; Feng SF et al. 2012 Behav Brain Res 232:245 (Peng et al. review refs 50-53)")),
+        "depression": dict(
+            name="depression", subject="human",
+            description=("major depression, rTMS of the left DLPFC (DLPFC-like column: more recurrent L2/3 "
+                         "excitation than M1, dosed in % of the M1 motor threshold, 0.9 of M1's field). "
+                         "MECHANISM: network -> plasticity -> consolidation (w_late). PROXY: HAMD-17 of the "
+                         "median patient follows lagged w_late (gain calibrated on Berlim 2014's response rate); "
+                         "response >= 50 %, remission <= 7 over a virtual cohort."),
+            days=42, start_day=1,
+            source="Berlim MT et al. 2014 Psychol Med 44:225; O'Reardon JP et al. 2007 Biol Psychiatry 62:1208"),
+        "chronic_pain": dict(
+            name="chronic_pain", subject="human",
+            description=("chronic pain, rTMS of M1 (m1_column). MECHANISM: network -> plasticity -> "
+                         "consolidation (w_late of M1). HYPOTHESIS: lasting M1 potentiation engages "
+                         "cortico-thalamic and PAG-RVM descending modulation, partly opioid-mediated. PROXY: "
+                         "VAS and PPR % of the median patient (gain calibrated on Thomas et al. 2025)."),
+            days=14, start_day=1,
+            source=("Lefaucheur JP et al. 2020 Clin Neurophysiol 131:474; Masoumbeigi M et al. 2022 J Med Biol "
+                    "Eng; Thomas J et al. 2025 Eur J Pain 29:e4763")),
+    }

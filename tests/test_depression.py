@@ -181,3 +181,17 @@ def test_dlpfc_is_dosed_from_the_m1_threshold(monkeypatch):
     assert seen["network"] == cc.M1_NETWORK
     with pytest.raises(ValueError, match="field_ratio must be >= 0.1"):
         cc.dlpfc_x_rmt(0.0)
+
+
+def test_hemisphere_follows_the_course_target():
+    """'auto' reads Course.target: the right-DLPFC preset is treated as right, the O'Reardon preset
+    (no target: the condition's usual site) as left."""
+    import xarray as xr
+
+    right = protocols.preset_course("lf_rtms_1hz_right_dlpfc_depression")
+    assert right.target == "right_DLPFC"
+    days = np.arange(0, 25, dtype=float)
+    daily = xr.Dataset({"w_late": ("day", handmade_plasticity(days, right, -0.1))}, coords={"day": days})
+    auto = D.hamd17(daily, right).values
+    np.testing.assert_array_equal(auto, D.hamd17(daily, right, {"hemisphere": "right"}).values)
+    assert np.all(auto[3:] < D.hamd17(daily, right, {"hemisphere": "left"}).values[3:])

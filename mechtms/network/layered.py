@@ -21,7 +21,10 @@ to their size, with the weights of the Izhikevich 2003 reference (E: 0.5·U(0,1)
 I: -U(0,1)) scaled as in ``cortex`` and a factor per pathway (``pathway_gain``): the
 descending L2/3 → L5 projection is the strongest excitatory pathway of motor cortex and
 the ascending L5 → L2/3 one weak (Weiler et al. 2008, Nat Neurosci 11:360; Anderson et
-al. 2010, Nat Neurosci 13:739); gains ASSUMED 1.5 and 0.5.
+al. 2010, Nat Neurosci 13:739); gains ASSUMED 1.5 and 0.5. Excitation onto basket cells
+×2 (ASSUMED: strong E → fast-spiking connections; without it the basket cells stay
+silent), L5 → GABA_B cells ×3 and L2/3 → GABA_B cells ×0.3 (ASSUMED: the GABA_B loop is
+driven by the deep layer), GABA_B weights ``w_b`` = 2 × the GABA_A scale (ASSUMED).
 
 Slow processes (all ASSUMED within the cited ranges; each can be switched off by its
 field for tests of what it does)
@@ -31,14 +34,17 @@ field for tests of what it does)
   ``tau_b_decay_ms`` = 150 ms (Otis, De Koninck & Mody 1993, J Physiol 463:391; the
   long-interval cortical inhibition of paired-pulse TMS, 50-200 ms, is GABA_B-mediated:
   McDonnell, Orekhov & Ziemann 2006, Exp Brain Res 173:86).
-* spike-frequency adaptation of pyramidal cells slower than ``u``: a current jumping
-  by ``adapt_jump`` per spike and decaying with ``tau_adapt_ms`` = 500 ms (medium/slow
-  afterhyperpolarisation, Ca²⁺-activated K⁺ currents lasting hundreds of ms to seconds:
-  Sah & Faber 2002, Prog Neurobiol 66:345).
+* spike-frequency adaptation of L5 pyramidal cells slower than ``u``: a current jumping
+  by ``adapt_jump`` × ``CellType.adapt`` (1 for L5, 0 for L2/3) per spike and decaying
+  with ``tau_adapt_ms`` = 500 ms (medium/slow afterhyperpolarisation, Ca²⁺-activated K⁺
+  currents lasting hundreds of ms to seconds: Sah & Faber 2002, Prog Neurobiol 66:345;
+  magnitude ASSUMED). This is what desynchronises the alpha rhythm after a train
+  (``docs/network.md``).
 * short-term depression of excitatory synapses (Tsodyks & Markram 1997, PNAS 94:719:
-  U ~ 0.5, recovery ~ 800 ms at neocortical pyramidal synapses): every spike of an
-  excitatory cell uses the fraction ``std_use`` of its resources, which recover with
-  ``tau_rec_ms``; all its synapses are scaled by the resources left.
+  U ~ 0.5, recovery ~ 800 ms at neocortical pyramidal synapses): every spike (or axonal
+  activation) of an excitatory cell uses the fraction ``std_use`` = 0.2 (ASSUMED, to keep
+  the resting rates) of its resources, which recover with ``tau_rec_ms``; all its
+  synapses are scaled by the resources left.
 
 What is in the LFP proxy: the mean AMPA, GABA_A and GABA_B currents onto pyramidal
 cells (:mod:`mechtms.network.lfp`). Recruitment by TMS per cell type:

@@ -6,7 +6,7 @@
 (600, 191.84)
 """
 
-from ._course import Course, course
+from ._course import TARGETS, Course, course
 from ._protocol import (
     AMT_OVER_RMT,
     INTENSITY_CEILING,
@@ -26,7 +26,7 @@ from .safety import SafetyReport
 __all__ = [
     "AMT_OVER_RMT", "INTENSITY_CEILING", "PRESETS", "Course", "Preset", "Protocol", "SafetyReport",
     "WAVEFORMS", "course", "ctbs", "imtbs", "itbs", "pas", "preset", "preset_course", "preset_info", "presets", "rtms",
-    "single_pulses", "sham", "theta_burst",
+    "single_pulses", "sham", "theta_burst", "TARGETS",
 ]
 
 

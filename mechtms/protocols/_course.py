@@ -15,6 +15,12 @@ import numpy as np
 from .. import _checks
 from ._protocol import Protocol
 
+#: Stimulation targets a course may name. "" (default) is the condition's usual site (the
+#: motor cortex of the chain); the others are read by the ``stroke`` condition, where the
+#: same protocol over another structure is another treatment (mechtms.stroke); "left_DLPFC" and
+#: "right_DLPFC" by the ``depression`` condition (mechtms.proxies.depression: the side of the link).
+TARGETS = ("", "contralesional_M1", "ipsilesional_M1", "cerebellum", "left_DLPFC", "right_DLPFC")
+
 
 @dataclass(frozen=True)
 class Course:
@@ -35,6 +41,9 @@ class Course:
         Clock time (hours after midnight) of each session of a day, length
         ``sessions_per_day``.
     name : str
+    target : str
+        Where the sessions are delivered, one of :data:`TARGETS` ("" = the condition's usual
+        site). Only the ``stroke`` condition reads it.
     """
 
     protocol: Protocol
@@ -44,6 +53,7 @@ class Course:
     start_day: int = 1
     clock_h: tuple[float, ...] = (9.0,)
     name: str = field(default="")
+    target: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.protocol, Protocol):
@@ -67,6 +77,7 @@ class Course:
         if np.any(gaps < self.protocol.duration_s):
             raise ValueError(f"sessions overlap: {self.protocol.duration_s:g} s sessions at clock_h={clock}")
         set_("clock_h", clock)
+        _checks.choice("target", self.target, TARGETS)
         if not self.name:
             set_("name", self.protocol.name)
 
@@ -109,13 +120,14 @@ class Course:
         return {"name": self.name, "protocol": self.protocol.name, "sessions": self.n_sessions,
                 "sessions_per_day": self.sessions_per_day, "days_per_week": self.days_per_week,
                 "days": self.days, "start_day": self.start_day,
-                "clock_h": list(self.clock_h), "total_pulses": self.total_pulses}
+                "clock_h": list(self.clock_h), "total_pulses": self.total_pulses,
+                **({"target": self.target} if self.target else {})}
 
 
 def course(protocol: Protocol, sessions_per_day: int = 1, days: int | None = None, *,
            days_per_week: int = 7, weeks: int | None = None, start_day: int = 1,
            clock_h: float | Sequence[float] = 9.0, session_gap_h: float = 1.0,
-           name: str = "") -> Course:
+           name: str = "", target: str = "") -> Course:
     """Repeat a session protocol on a calendar.
 
     Parameters
@@ -134,6 +146,8 @@ def course(protocol: Protocol, sessions_per_day: int = 1, days: int | None = Non
         Clock time of the first session of each day (hours), or one time per session.
     session_gap_h : float
         Spacing of sessions within a day when ``clock_h`` is a single time.
+    target : str
+        Stimulation target (:data:`TARGETS`; "" = the condition's usual site).
 
     Examples
     --------
@@ -156,4 +170,4 @@ def course(protocol: Protocol, sessions_per_day: int = 1, days: int | None = Non
     else:
         clock = tuple(clock_h)
     return Course(protocol=protocol, days=days, sessions_per_day=sessions_per_day,
-                  days_per_week=days_per_week, start_day=start_day, clock_h=clock, name=name)
+                  days_per_week=days_per_week, start_day=start_day, clock_h=clock, name=name, target=target)

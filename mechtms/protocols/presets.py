@@ -59,7 +59,7 @@ _PRESETS: tuple[Preset, ...] = (
         "The effect of repetitive transcranial magnetic stimulation on balance function in stroke "
         "patients: a systematic review of 18 RCTs. Front Neurol (2025/2026), "
         "doi:10.3389/fneur.2026.1704611: LF-rTMS over the unaffected M1 as a candidate protocol",
-        {"weeks": 2, "days_per_week": 5, "start_day": 1},
+        {"weeks": 2, "days_per_week": 5, "start_day": 1, "target": "contralesional_M1"},
         ("1 Hz, 90 % RMT, 1200 pulses, 5 sessions a week for 2 weeks: the most common effective "
          "parameters summarised by the review; individual trials vary",),
         "post-stroke balance, contralesional M1 inhibition", short="balance review 2026",
@@ -69,9 +69,38 @@ _PRESETS: tuple[Preset, ...] = (
         lambda: itbs(1200, 80, intensity_ref="AMT"),
         "Same review (doi:10.3389/fneur.2026.1704611): cerebellar iTBS as the second candidate "
         "protocol for post-stroke balance",
-        {"weeks": 2, "days_per_week": 5, "start_day": 1},
+        {"weeks": 2, "days_per_week": 5, "start_day": 1, "target": "cerebellum"},
         ("1200 pulses at 80 % AMT, 5 a week for 2 weeks: typical of the trials summarised",),
         "post-stroke balance, cerebellar facilitation", short="balance review 2026",
+    ),
+    Preset(
+        "hf_rtms_10hz_stroke",
+        lambda: rtms(10, 1200, 90, train_s=4.0, iti_s=26.0),
+        "Same review (doi:10.3389/fneur.2026.1704611): 4 of its 18 trials used high-frequency rTMS "
+        "(10, 10, 5 and 12 Hz); Wang et al. (2024) in it: HF-rTMS over M1 with a double-cone coil for "
+        "2 weeks raised the MEP induction rate of the lesioned side. Lefaucheur JP et al. (2020) Clin "
+        "Neurophysiol 131:474: HF-rTMS of the ipsilesional M1, level B for motor recovery",
+        {"weeks": 2, "days_per_week": 5, "start_day": 1, "target": "ipsilesional_M1"},
+        ("10 Hz is the most frequent HF rate of the review's trials; 90 % RMT and 1200 pulses are the "
+         "review's recommended dose: ASSUMED for Wang et al. 2024, whose parameters are not public",
+         "4 s trains with 26 s pauses: ASSUMED (a common HF-rTMS pattern; within the 10 Hz / 90 % MT "
+         "single-train limit of Wassermann 1998)",
+         "the course targets the ipsilesional M1 as the trials did; course.replace(target="
+         "'contralesional_M1') gives the same protocol over the unaffected M1"),
+        "post-stroke, HF-rTMS over M1 (ipsilesional in the trials)", short="balance review 2026",
+    ),
+    Preset(
+        "m1_itbs_stroke",
+        lambda: itbs(1200, 80, intensity_ref="AMT"),
+        "Liao LY et al. (2024) Intermittent theta-burst stimulation for stroke: primary motor cortex "
+        "versus cerebellar stimulation: a randomized sham-controlled trial. Stroke 55:156 (as reported "
+        "by the balance review, doi:10.3389/fneur.2026.1704611: cerebellar iTBS improved FMA-LE more "
+        "than M1 iTBS, P = 0.037)",
+        {"weeks": 2, "days_per_week": 5, "start_day": 1, "target": "ipsilesional_M1"},
+        ("the same dose as cerebellar_itbs_stroke (1200 pulses, 80 % AMT, 5 a week for 2 weeks): "
+         "ASSUMED, as a head-to-head trial would use; the trial's own dose is not public here",),
+        "post-stroke, iTBS over the ipsilesional M1 (comparison arm of cerebellar iTBS)",
+        short="Liao 2024",
     ),
     Preset(
         "hf_rtms_10hz_depression",
@@ -102,7 +131,7 @@ _PRESETS: tuple[Preset, ...] = (
         "Neuropsychopharmacology 38:543-551, doi:10.1038/npp.2012.237 (8 RCTs, right DLPFC, "
         "12.6 +- 3.9 sessions; > 1,200 pulses in total associated with higher response); Level B: "
         "Lefaucheur JP et al. (2014) Clin Neurophysiol 125:2150",
-        {"weeks": 3, "days_per_week": 5, "start_day": 1},
+        {"weeks": 3, "days_per_week": 5, "start_day": 1, "target": "right_DLPFC"},
         ("1 Hz over the right DLPFC and ~13-15 weekday sessions are from the source",
          "110 % MT and 1200 pulses per session (20 min continuous): ASSUMED, typical of the trials "
          "pooled (the meta-analysis gives no single dose)"),

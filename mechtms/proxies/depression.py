@@ -66,9 +66,10 @@ PARAMS: dict[str, Param] = {
                     "upstream daily variable: the stimulated DLPFC's consolidated weight change "
                     "(fraction of W0); 'W' (early + late) or 'w_total' as alternatives",
                     choices=("w_late", "w_total", "W")),
-    "hemisphere": Param("left", "-", "SOURCE",
+    "hemisphere": Param("auto", "-", "SOURCE",
                         "stimulated DLPFC: left (10 Hz, Level A) or right (1 Hz, Level B): Lefaucheur JP et al. "
-                        "2020 Clin Neurophysiol 131:474; 2014 Clin Neurophysiol 125:2150", choices=("left", "right")),
+                        "2020 Clin Neurophysiol 131:474; 2014 Clin Neurophysiol 125:2150. 'auto': the course's "
+                        "target ('right_DLPFC' -> right; '' or 'left_DLPFC' -> left)", choices=("auto", "left", "right")),
     "link": Param("signed", "-", "ASSUMED",
                   "signed: frontal asymmetry (Grimm 2008); magnitude: any lasting DLPFC plasticity "
                   "helps (Kedzior 2014: left 1 Hz effective in 4 trials)", choices=("signed", "magnitude")),
@@ -113,8 +114,11 @@ COHORT: dict[str, Param] = {
 }
 
 
-def _side(p) -> float:
-    return 1.0 if p["hemisphere"] == "left" else -1.0
+def _side(p, course=None) -> float:
+    side = p["hemisphere"]
+    if side == "auto":
+        side = "right" if getattr(course, "target", "") == "right_DLPFC" else "left"
+    return 1.0 if side == "left" else -1.0
 
 
 def _expit(x):
@@ -143,7 +147,7 @@ def hamd_from_signal(days: np.ndarray, signal: np.ndarray, course, p: Mapping, z
     (D,) or (N, D) float, HAMD-17 points.
     """
     signal = np.asarray(signal, dtype=float)
-    drive = np.abs(signal) if p["link"] == "magnitude" else _side(p) * signal
+    drive = np.abs(signal) if p["link"] == "magnitude" else _side(p, course) * signal
     lagged = lowpass(days, drive, p["lag_days"])
     z = np.asarray(z, dtype=float)
     zz = z[..., None] if z.ndim else float(z)

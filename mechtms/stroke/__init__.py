@@ -1,0 +1,1 @@
+"""Post-stroke balance: two hemispheres and the cerebellum."""

@@ -1,0 +1,222 @@
+"""The stroke condition's course runner (mechtms.stroke.course, calibration, cohort).
+
+Structure tests run on a small network. The science tests probe the production network
+(m1_column, 1,000 neurons per side) once per arm, at the state each 2-week course leaves on
+day 14 (what the sessions leave is computed by the plasticity and consolidation layers, or the
+cerebellar rule; the network is then probed there), and compare with the literature. Which
+numbers were used for calibration and which are validation is said in each docstring.
+"""
+
+import numpy as np
+import pytest
+
+from mechtms import protocols
+from mechtms.stroke import calibration as K
+from mechtms.stroke import cohort as CO
+from mechtms.stroke import course as SC
+from mechtms.stroke import hemispheres as H
+from mechtms.stroke import proxies as X
+
+TINY = SC.StrokeSettings(hemispheres=H.Hemispheres(n_per_side=200), n_trials=4, asymmetry_s=2.0)
+#: The production network probed at each arm's exact day-14 state (the notebook's FAST settings too,
+#: so that it reuses these probes from the disk cache).
+FULL = SC.StrokeSettings(n_trials=6, asymmetry_s=5.0, weight_step=0.0)
+END = 14  # the 2-week courses' last read-out day (sessions on days 1-5 and 8-12)
+
+
+def _course(name, sham=False, target=None):
+    c = protocols.preset_course(name)
+    if target:
+        c = c.replace(target=target)
+    return c.replace(protocol=c.protocol.as_sham()) if sham else c
+
+
+# ---- structure --------------------------------------------------------------------------------
+def test_dataset_has_days_sessions_units_and_is_reproducible(tmp_path, monkeypatch):
+    """Same seed, same numbers, bit for bit: both runs compute every probe afresh (empty caches)."""
+    c = _course("cerebellar_itbs_stroke").replace(days=3)
+    monkeypatch.setenv("MECHTMS_CACHE_DIR", str(tmp_path / "one"))
+    SC._PROBES.clear()
+    a = SC.simulate(c, seed=1, settings=TINY)
+    monkeypatch.setenv("MECHTMS_CACHE_DIR", str(tmp_path / "two"))
+    SC._PROBES.clear()
+    b = SC.simulate(c, seed=1, settings=TINY)
+    assert a.identical(b)
+    assert list(a.day.values) == [0, 1, 2, 3] and a.sizes["session"] == c.n_sessions
+    for name, var in a.data_vars.items():
+        assert "units" in var.attrs, name
+    assert a.BBS.values[0] == pytest.approx(TINY.bbs_start)
+    assert np.all((a.BBS >= 0) & (a.BBS <= 56))
+    assert a.attrs["target"] == "cerebellum" and a.attrs["stimulated_side"] == "cerebellum"
+
+
+def test_bbs_proxy_function_equals_the_runners_bbs():
+    """The proxy in the conditions' form (f(daily, course, params)) gives the runner's BBS."""
+    ds = SC.simulate(_course("cerebellar_itbs_stroke").replace(days=2), seed=1, settings=TINY)
+    np.testing.assert_allclose(X.bbs_proxy(ds, None, {"bbs_start": TINY.bbs_start}).values, ds.BBS.values)
+    with pytest.raises(KeyError, match="needs 'drive'"):
+        X.bbs_proxy(ds.drop_vars("drive"))
+
+
+def test_target_comes_from_the_course_and_bad_targets_are_refused():
+    c = _course("lf_rtms_1hz_stroke")
+    assert c.target == "contralesional_M1"
+    with pytest.raises(ValueError, match="target='ipsilesional_M1' contradicts the course's target"):
+        SC.simulate(c, settings=TINY, target="ipsilesional_M1")
+    with pytest.raises(ValueError, match="target.*'cerebelum'.*Did you mean 'cerebellum'"):
+        c.replace(target="cerebelum")
+    with pytest.raises(ValueError, match="target.*'M1'"):
+        SC.check_target("M1")
+    with pytest.raises(ValueError, match="unknown stroke setting 'n_trial'.*Did you mean 'n_trials'"):
+        TINY.replace(n_trial=3)
+    with pytest.raises(ValueError, match="balance_model.*'bimodel'.*Did you mean 'bimodal'"):
+        SC.StrokeSettings(balance_model="bimodel")
+
+
+def test_sham_leaves_the_network_and_recovers_spontaneously():
+    """A sham course changes no synapse; the lesioned side's spared output recovers on its own
+    (docs/stroke.md, BMC Neurology 2022 cohort) and the BBS proxy follows it. Over two weeks
+    starting a month after the stroke the sham gain lies within the sham arm of Im et al. 2022
+    (+1.88 +- 3.14 BBS points; VALIDATION, tolerance one SD)."""
+    ds = SC.simulate(_course("lf_rtms_1hz_stroke", sham=True), seed=0, settings=TINY, readout_days=(END,))
+    assert np.all(ds.w_total == 0) and np.all(ds.weight_contralesional == 1)
+    assert np.all(ds.dW_percent == 0)
+    assert ds.cst.values[-1] > ds.cst.values[0]
+    gain = float(ds.BBS[-1] - ds.BBS[0])
+    assert 0 < gain and abs(gain - 1.88) < 3.14
+
+
+# ---- science: the state each course leaves at day 14 -----------------------------------------------
+@pytest.fixture(scope="module")
+def states():
+    """Read-outs of the healthy reference, the baseline (day 0 = the sham's state) and each arm's
+    state at day 14, on one network instance (seed 0), with the day-14 spared tract."""
+    settings = FULL
+    lesion = settings.lesion
+    ref = SC._healthy_reference(settings, 0)
+    day = np.array([0, END])
+    cst = X.spared_output(lesion.cst_spared, settings.onset_days + day)
+    arms = {"sham": _course("lf_rtms_1hz_stroke", sham=True),
+            "LF contralesional": _course("lf_rtms_1hz_stroke"),
+            "HF ipsilesional": _course("hf_rtms_10hz_stroke"),
+            "HF contralesional": _course("hf_rtms_10hz_stroke", target="contralesional_M1"),
+            "iTBS ipsilesional": _course("m1_itbs_stroke"),
+            "cerebellar iTBS": _course("cerebellar_itbs_stroke")}
+    out = {}
+    for name, c in arms.items():
+        c, target = SC.resolve_course(c)
+        st = SC.course_states(c, target, 0, settings, lesion, day)
+        out[name] = {"baseline" if i == 0 else "end": {
+            **SC.readouts(float(st["value"][i]), float(cst[i]), side=st["side"], lesion=lesion, settings=settings,
+                          seed=0, ref=ref, pool_seed=0),
+            "dentate": float(st["dentate"][i]), "value": float(st["value"][i])} for i in (0, 1)}
+    return out
+
+
+def _bbs(states, arm, w=X.POSTURAL_WEIGHT):
+    base = states["sham"]["baseline"]
+    i0 = X.impairment(base["drive"], base["dentate"], w)
+    end = states[arm]["end"]
+    return float(X.bbs(X.impairment(end["drive"], end["dentate"], w), float(i0), FULL.bbs_start))
+
+
+def test_lf_rtms_over_the_unaffected_m1(states):
+    """VALIDATION. 1 Hz rTMS over the unaffected M1 (1,200 pulses, 90 % RMT, 10 sessions) lowers
+    its excitability (Bai, Zhang & Fong 2022 meta-analysis, J NeuroEng Rehabil 19:24; here its
+    MEP falls by > 5 %) and reduces the IHI it exerts on the lesioned M1 (Takeuchi et al. 2005,
+    Stroke 36:2681; Gilio et al. 2003: conditioned/unconditioned ratio rises). Checked on network
+    seeds 0-2 (MEP ratio 0.86-0.92)."""
+    sham, lf = states["sham"]["end"], states["LF contralesional"]["end"]
+    assert lf["value"] < 1.0                                    # LTD of the stimulated side
+    assert lf["MEP_contralesional"] < 0.95 * sham["MEP_contralesional"]
+    assert lf["IHI"] > sham["IHI"]
+
+
+@pytest.mark.xfail(strict=True, reason="NOT REPRODUCED (docs/stroke.md): the model's 1 Hz effect on its pdBSI is "
+                   "-0.024 (seed 0), -0.006 and +0.009 (seeds 1, 2): within the index's noise, not the trial's -0.12")
+def test_lf_rtms_lowers_the_asymmetry_index(states):
+    """Zhang 2024 in the balance review: 1 Hz rTMS of the unaffected M1 for 4 weeks lowered the pdBSI
+    more than control (mean difference -0.12, 95 % CI -0.22 to -0.02). Asserted: at least half of
+    that mean difference (-0.06) after 2 weeks."""
+    sham, lf = states["sham"]["end"], states["LF contralesional"]["end"]
+    assert lf["asymmetry"] - sham["asymmetry"] <= -0.06
+
+
+@pytest.mark.xfail(strict=True, reason="NOT REPRODUCED (docs/stroke.md): the network's resting interhemispheric "
+                   "coupling is weak, so LF-rTMS of the unaffected M1 does not raise the lesioned M1's resting "
+                   "excitability by 5 % (Bai et al. 2022; Takeuchi et al. 2008 found it does)")
+def test_lf_rtms_releases_the_lesioned_m1_at_rest(states):
+    """Release from transcallosal inhibition at rest: the lesioned side's evoked volley at the test
+    intensity rises by > 5 % over sham (Takeuchi et al. 2008, J Rehabil Med 40:298)."""
+    sham, lf = states["sham"]["end"], states["LF contralesional"]["end"]
+    assert lf["volley_ipsilesional"] > 1.05 * sham["volley_ipsilesional"]
+
+
+def test_hf_rtms_helps_over_the_lesioned_m1_and_not_over_the_unaffected_one(states):
+    """VALIDATION. HF rTMS over the lesioned M1 raises its excitability (Bai et al. 2022; Lefaucheur
+    et al. 2020 level B): its evoked volley at the highest test intensity rises over sham. The same
+    protocol over the unaffected M1 raises that side's excitability and strengthens the IHI the
+    lesioned side receives, and does not improve the BBS proxy over sham (a prediction of the
+    interhemispheric competition model; no trial tested it)."""
+    sham = states["sham"]["end"]
+    hfi, hfc = states["HF ipsilesional"]["end"], states["HF contralesional"]["end"]
+    assert hfi["volley_ipsilesional_max"] > 1.02 * sham["volley_ipsilesional_max"]
+    assert hfc["MEP_contralesional"] > sham["MEP_contralesional"]
+    assert hfc["IHI"] < sham["IHI"]
+    assert _bbs(states, "HF contralesional") <= _bbs(states, "sham") + 0.1
+    assert _bbs(states, "HF ipsilesional") > _bbs(states, "sham")
+
+
+def test_cerebellar_itbs_bbs_gain_calibration(states):
+    """CALIBRATION (POSTURAL_WEIGHT was solved for it, seed 0): cerebellar iTBS minus sham at the end
+    of the course is the BMC Neurology 2024 meta-analysis' BBS mean difference, 4.24 points; asserted
+    within its 95 % CI (2.19-6.29) because the probe here uses fewer trials than the calibration."""
+    md = _bbs(states, "cerebellar iTBS") - _bbs(states, "sham")
+    assert K.CEREBELLAR_BBS_MD[1] <= md <= K.CEREBELLAR_BBS_MD[2]
+
+
+def test_cerebellar_versus_m1_itbs(states):
+    """VALIDATION (Liao et al. 2024 in the balance review: cerebellar iTBS > M1 iTBS on FMA-LE,
+    P = 0.037; BBS greater but not significantly). With the calibrated postural term the cerebellar
+    arm's BBS proxy exceeds the M1 arm's; the corticospinal drive alone (the network's own lower-limb
+    read-out) does not: cerebellar iTBS moves the lesioned M1 through its tonic output only."""
+    assert _bbs(states, "cerebellar iTBS") > _bbs(states, "iTBS ipsilesional")
+    assert states["iTBS ipsilesional"]["end"]["drive"] >= states["cerebellar iTBS"]["end"]["drive"] - 0.005
+
+
+def test_bimodal_model_turns_lf_rtms_useless_with_little_reserve(states):
+    """The model choice of Di Pino et al. 2014 (Nat Rev Neurol 10:597): with a small structural reserve
+    (spared tract 0.15 at onset) the unaffected hemisphere supports the paretic side, so inhibiting it
+    with 1 Hz rTMS does not improve the BBS proxy over sham in the "bimodal" model, while the
+    "competition" model (the trials' rationale) still gives it a non-negative effect."""
+    lesion = FULL.lesion.replace(cst_spared=0.15)
+    day = np.array([0, END])
+    cst = X.spared_output(0.15, FULL.onset_days + day)
+    ref = SC._healthy_reference(FULL, 0)
+    out = {}
+    for model in ("competition", "bimodal"):
+        s = FULL.replace(lesion=lesion, balance_model=model)
+        bbs = {}
+        for arm in ("sham", "LF contralesional"):
+            r = [SC.readouts(states[arm][k]["value"], float(cst[i]), side=None if arm == "sham" else "right",
+                             lesion=lesion, settings=s, seed=0, ref=ref, pool_seed=0)["drive"]
+                 for i, k in enumerate(("baseline", "end"))]
+            imp = X.impairment(np.array(r), 1.0)
+            bbs[arm] = float(X.bbs(imp[1], float(imp[0]), s.bbs_start))
+        out[model] = bbs["LF contralesional"] - bbs["sham"]
+    assert out["bimodal"] < 0 <= out["competition"] + 0.05
+    assert out["bimodal"] < out["competition"]
+
+
+def test_mep_induction_rate_over_a_cohort(states):
+    """VALIDATION (direction): after 2 weeks of HF rTMS over the lesioned M1 at least as many
+    patients have a lesioned-side MEP as after sham, and more than at baseline (Wang et al. 2024 in
+    the balance review: 5 -> 12 patients with HF rTMS, 3 -> 4 with sham; group sizes not given).
+    Patients share the network (seed 0) and differ in their spared tract (Beta(1, 5)) and pool noise."""
+    arms = {"HF-rTMS": _course("hf_rtms_10hz_stroke"), "sham": _course("hf_rtms_10hz_stroke", sham=True)}
+    ds = CO.mep_induction(arms, n=30, seed=0, settings=FULL)
+    base = ds.rate_baseline.values
+    end = ds.rate_end.values
+    assert base[0] == base[1]                      # the same patients at baseline
+    assert 0.1 < base[0] < 0.6
+    assert end[0] > base[0] and end[0] >= end[1]
