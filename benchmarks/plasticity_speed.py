@@ -1,26 +1,27 @@
-"""Speed of the calcium plasticity layer: compile time and sessions per second.
+"""Speed of the plasticity layer: a network-driven synapse population against mechtms 0.1.
 
 Prints, in one run on this machine:
 
-* compile time of ``calcium_plasticity`` (Antimony -> SBML -> libroadrunner);
-* seconds per session (``mechtms.plasticity.session_summary``, first pulse to 1 s after
-  the last) for every preset, and sessions per second;
-* two peers on the same session (iTBS 600), as ratios:
-  - the same session with ``RoadRunner.setValue("init(x)")`` writes (the documented API,
-    which makes libroadrunner 2.11 regenerate the model on every write; mechtms.ode writes
-    initial values through the model's setter instead);
-  - a bare libroadrunner loop (``resetAll`` + value writes + ``simulate``) with no
-    mechtms code around it: the floor the engine allows.
-* the tolerance effect: after-effects at rtol 1e-6 (used) against 1e-8 (ode default).
+* mechtms 0.1's mean-field synapse (``benchmarks/legacy``: one representative synapse,
+  three numbers per pulse, libroadrunner): seconds per iTBS 600 and 1 Hz x 900 session;
+* the network-driven population (``mechtms.plasticity.run_session``): the same sessions
+  with the network included (run fresh, no cache), split into network and synapses, for
+  the default population (100 synapses) — targets: iTBS 600 < 20 s, 1 Hz x 900 < 60 s on
+  one core after compilation;
+* the tolerance effect: after-effects at the integrator's default tolerances (rtol 1e-5)
+  against rtol 1e-8, on cached network activity.
 
-Usage: ``.venv/bin/python benchmarks/plasticity_speed.py`` (about a minute on 2 cores).
+Usage: ``.venv/bin/python benchmarks/plasticity_speed.py`` (about 2 minutes on one core;
+run it on a quiet machine: the numbers are wall-clock).
 """
 
 from __future__ import annotations
 
+import sys
 import time
+from pathlib import Path
 
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def best_of(fn, repeat=3):
@@ -33,67 +34,43 @@ def best_of(fn, repeat=3):
 
 
 def main() -> None:
-    import roadrunner
+    from legacy import mean_field
 
-    from mechtms import models
     from mechtms import plasticity as pl
     from mechtms import protocols as P
+    from mechtms.plasticity import drive as drv
 
-    models.clear_cache()
-    t0 = time.perf_counter()
-    sbml = models.sbml(pl.MODEL)
-    t_sbml = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    models.load_model(pl.MODEL)
-    t_rr = time.perf_counter() - t0
-    print(f"compile: Antimony->SBML {t_sbml * 1e3:.0f} ms, SBML->RoadRunner {t_rr * 1e3:.0f} ms")
+    sessions = {"iTBS 600": (P.preset("itbs_600"), 20.0), "1 Hz x 900": (P.preset("rtms_1hz_900"), 60.0)}
 
-    print(f"{'preset':26s} {'pulses':>6s} {'s/session':>10s} {'sessions/s':>10s}")
-    for name in P.presets():
-        p = P.preset(name)
-        pl.session_summary(p)  # warm
-        t = best_of(lambda p=p: pl.session_summary(p))
-        print(f"{name:26s} {p.n_delivered:6d} {t:10.3f} {1 / t:10.1f}")
+    rr = mean_field.load()
+    legacy = {}
+    for label, (p, _) in sessions.items():
+        mean_field.after_effect(rr, p)
+        legacy[label] = best_of(lambda p=p: mean_field.after_effect(rr, p))
 
-    p = P.preset("itbs_600")
-    changes = {**pl.schedule_changes(p), **pl.drive_changes(None)}
-    t_end = p.duration_s + 1.0
-    fast = best_of(lambda: pl.session_summary(p))
-
-    rr_init = roadrunner.RoadRunner(sbml)
-    rr_init.getIntegrator().setValue("relative_tolerance", pl.RTOL)
-    rr_init.getIntegrator().setValue("absolute_tolerance", pl.ATOL)
-
-    def via_init():
-        for k, v in changes.items():
-            rr_init.setValue(f"init({k})", v)
-        rr_init.resetAll()
-        rr_init.simulate(0, t_end, 3)
-
-    slow = best_of(via_init, repeat=2)
-    rr = roadrunner.RoadRunner(sbml)
-    rr.getIntegrator().setValue("relative_tolerance", pl.RTOL)
-    rr.getIntegrator().setValue("absolute_tolerance", pl.ATOL)
-
-    def bare():
-        rr.resetAll()
-        for k, v in changes.items():
-            rr[k] = v
-        rr.simulate(-1e-9, 0.0, 2)
-        rr.timeCourseSelections = ["time", "W", "Ca_int", "pulse_count"]
-        rr.simulate(0.0, t_end, 3)
-
-    floor = best_of(bare)
-    print(f"iTBS 600 session: mechtms {fast * 1e3:.0f} ms; with init() writes {slow * 1e3:.0f} ms "
-          f"(x{slow / fast:.1f} slower); bare libroadrunner loop {floor * 1e3:.0f} ms "
-          f"(mechtms overhead x{fast / floor:.2f})")
+    # compile every kernel once (network and synapses) on a tiny session
+    pl.run_session(P.itbs(30), cache=False)
+    print(f"{'session':12s} {'0.1 mean-field':>15s} {'network':>9s} {'synapses':>9s} {'total':>8s} "
+          f"{'target':>7s} {'x 0.1':>8s} {'dW %':>7s}")
+    for label, (p, target) in sessions.items():
+        t0 = time.perf_counter()
+        activity = drv.network_activity(p, cache=False)
+        t_net = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        res = pl.run_session(p, activity=activity)
+        t_syn = time.perf_counter() - t0
+        total = t_net + t_syn
+        ok = "ok" if total < target else "SLOW"
+        print(f"{label:12s} {legacy[label]:14.3f}s {t_net:8.1f}s {t_syn:8.1f}s {total:7.1f}s {target:6.0f}s "
+              f"{total / legacy[label]:8.0f} {res.dW_percent:+7.1f}  {ok}")
 
     diffs = []
-    for name in ("rtms_1hz_900", "itbs_600", "ctbs_600", "rtms_20hz"):
-        q = P.preset(name)
-        diffs.append(abs(pl.after_effect(q) - pl.after_effect(q, rtol=1e-8, atol=1e-10)))
-    print(f"after-effect difference rtol 1e-6 vs 1e-8: max {max(diffs):.2e} percentage points")
-    assert np.isfinite(fast)
+    for name in ("itbs_600", "ctbs_600", "rtms_1hz_900"):
+        p = P.preset(name)
+        a = pl.after_effect(p)
+        b = pl.after_effect(p, rtol=1e-8, atol=1e-11)
+        diffs.append(abs(a - b))
+    print(f"after-effect difference rtol 1e-5 vs 1e-8: max {max(diffs):.2e} percentage points")
 
 
 if __name__ == "__main__":

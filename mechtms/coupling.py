@@ -3,14 +3,16 @@
 For each session of a course:
 
 1. the spiking network receives the session's pulses, its E->E weights scaled by the
-   synaptic weight carried over from the previous session, and yields the per-pulse
-   drive (presynaptic and postsynaptic spike probabilities, EPSP size) and LFP band powers;
-2. the calcium plasticity model turns that drive into a weight change (dW, calcium
-   integral), and is followed until the next session so the weight it reaches is what
+   synaptic weight carried over from the previous session, and yields LFP band powers
+   and, for a sample of E->E synapses, the spikes and depolarisations they saw;
+2. the synapse population (:func:`mechtms.plasticity.run_session`, the same code path as
+   :func:`mechtms.plasticity.after_effect`) turns those events into per-synapse weight
+   changes, and is followed until the next session so the weights it reaches are what
    the next session starts from (session-to-session metaplasticity);
-3. the session's calcium integral, relative to the reference session (the 15 Hz SCI
-   protocol at baseline weight), is the dose that drives the pathway models between
-   sessions;
+3. the session's supra-threshold calcium (calcium above the plasticity threshold,
+   integrated over the session and the synapses), relative to the reference session (the
+   15 Hz SCI protocol at baseline weight), is the dose that drives the pathway models
+   between sessions;
 4. the proxies (BMS, MEP) follow from the pathway state and the cortical weight.
 
 Every unit and time-scale conversion between layers is in this module, in the
@@ -20,9 +22,12 @@ Shortcut (documented and tested against the full computation): the network's res
 a session depends only on (protocol, weight scale, seed, network options), so it is
 computed once per distinct key and reused (``cache=True``); with the weight scale
 quantised to ``WEIGHT_SCALE_STEP`` the cached and the uncached chains are identical bit
-for bit. The network simulates the first ``NetworkOptions.max_pulses`` pulses of a
-session (the per-pulse drive is stationary after the first trains; see
-:func:`mechtms.network.session_drive`; tested against whole sessions).
+for bit. For the band powers the network simulates the first ``NetworkOptions.max_pulses``
+pulses of a session (the per-pulse drive is stationary after the first trains; see
+:func:`mechtms.network.session_drive`); for the synapses it simulates the first
+``NetworkOptions.plasticity_periods`` train periods and repeats them over the session
+(:class:`mechtms.plasticity.NetworkDrive`, ``max_periods``; both tested against whole
+sessions).
 """
 
 from __future__ import annotations
@@ -76,55 +81,25 @@ def hours_to_seconds(h):
     return np.asarray(h, dtype=float) * 3600.0
 
 
-#: Plasticity-model drive at the reference pulse (the layer's standalone calibration).
-def _default_drive() -> dict[str, float]:
-    from . import plasticity
-
-    return dict(plasticity.DEFAULT_DRIVE)
+#: Sessions shorter than this run whole in the network for the synapses (s): the
+#: repeated-block shortcut pays off for long sessions and errs by up to ~30 % (docs/plasticity.md).
+SHORTCUT_MIN_S = 300.0
 
 
-#: The network response that the plasticity layer's standalone calibration stands for:
-#: single pulses at 90 % RMT, the intensity of the 1 Hz anchor (Chen et al. 1997 used
-#: 115 % MT at 0.9 Hz; 90 % is the preset's documented assumption).
-REFERENCE_PULSES = dict(frequency_hz=1.0, pulses=60, intensity=90.0)
+def drive_to_plasticity(opts: NetworkOptions, weight_scale: float) -> tuple:
+    """Network options of the chain -> how the plasticity layer runs the network (the one place).
 
-
-def evoked(drive: Mapping[str, float], baseline: Mapping[str, float]) -> dict[str, float]:
-    """Per-pulse drive above spontaneous activity (the same windows without pulses)."""
-    return {k: float(drive[k]) - float(baseline[k]) for k in ("epsp_mV", "post_spike_prob", "pre_spike_prob")}
-
-
-def drive_to_plasticity(session_evoked: Mapping[str, float], reference_evoked: Mapping[str, float],
-                        delivered: bool) -> dict[str, float]:
-    """Network session drive -> plasticity model inputs (the one place this conversion lives).
-
-    * ``pre_prob`` = 1 for a delivered session: the representative synapse is one whose
-      afferent axon the pulse activates. TMS activates axons at much lower thresholds
-      than somata (Aberra et al. 2020, Brain Stimul 13:175), so the network's *somatic*
-      recruitment (a few % of cells at 80 % AMT) is not the release probability.
-    * ``epsp_mV`` and ``bap_prob`` scale the plasticity layer's calibrated values
-      (:data:`mechtms.plasticity.DEFAULT_DRIVE`) by the network's *evoked* response —
-      mean peak depolarisation and postsynaptic firing in the window after each pulse,
-      minus the same quantity without pulses (spontaneous activity) — relative to the
-      evoked response to :data:`REFERENCE_PULSES`. Intensity, pattern and the E->E weight
-      therefore move the postsynaptic drive monotonically; at the reference the chain
-      reproduces the standalone calibration. This gain is a CALIBRATED modelling choice,
-      not a measured quantity.
+    Returns ``(NetworkDrive, weight_scale_ee)``: the same network, size and seed family as
+    the band powers, ``opts.n_synapses`` sampled E->E synapses, the repeated-block
+    shortcut of ``opts.plasticity_periods`` train periods for sessions of at least
+    :data:`SHORTCUT_MIN_S`, and the E->E weight scale that
+    the weights reached in earlier sessions give the network.
     """
-    default = _default_drive()
-    if not delivered:
-        return {**default, "pre_prob": 0.0}
+    from .plasticity import NetworkDrive
 
-    def gain(key):
-        span = reference_evoked[key]
-        return max(0.0, session_evoked[key] / span) if span > 0 else 0.0
-
-    return {
-        "pre_prob": 1.0,
-        "epsp_mV": float(np.clip(default["epsp_mV"] * gain("epsp_mV"), 0.0, 40.0)),
-        "bap_prob": float(np.clip(default["bap_prob"] * gain("post_spike_prob"), 0.0, 1.0)),
-        "bap_mV": default["bap_mV"],
-    }
+    drive = NetworkDrive(network=opts.network, n_neurons=opts.n_neurons, n_synapses=opts.n_synapses,
+                         max_periods=opts.plasticity_periods, shortcut_min_s=SHORTCUT_MIN_S)
+    return drive, float(weight_scale)
 
 
 # ---- the network layer, cached ----------------------------------------------------------
@@ -132,14 +107,21 @@ def drive_to_plasticity(session_evoked: Mapping[str, float], reference_evoked: M
 class NetworkOptions:
     """How the spiking network is run for each session.
 
-    ``max_pulses``: the first pulses of each session simulated (the shortcut of
-    :func:`mechtms.network.session_drive`; ``None`` = the whole session).
+    ``max_pulses``: the first pulses of each session simulated for the band powers (the
+    shortcut of :func:`mechtms.network.session_drive`; ``None`` = the whole session).
+    ``n_synapses``: sampled E->E synapses of the plasticity layer (30: the mean of the
+    after-effect to about 1-2 percentage points, see docs/plasticity.md).
+    ``plasticity_periods``: K of the synapses' shortcut: the network simulates 2K train periods
+    (continuous protocols: 30-s blocks), the last K are repeated over the session
+    (``None``: the whole session; mechtms.plasticity.drive).
     """
 
     network: str = "cortex"
     n_neurons: int = 1000
     max_pulses: int | None = 60
     baseline_s: float = 1.0
+    n_synapses: int = 30
+    plasticity_periods: int | None = 4
 
 
 _NETWORK_CACHE: dict[tuple, dict] = {}
@@ -173,44 +155,32 @@ def network_response(protocol: Protocol, weight_scale: float, seed: int, opts: N
     return out
 
 
-def _reference_protocol() -> Protocol:
-    from .protocols import rtms
-
-    return rtms(REFERENCE_PULSES["frequency_hz"], int(REFERENCE_PULSES["pulses"]), REFERENCE_PULSES["intensity"],
-                name="coupling_reference")
-
-
 # ---- one session of plasticity, followed to the next session ------------------------------
-def plasticity_session(protocol: Protocol, drive: Mapping[str, float], W0: float, M0: Mapping[str, float] | None,
-                       follow_s: float, readout_s=()) -> dict:
-    """A session of the plasticity model and the ``follow_s`` seconds after its first pulse.
+def plasticity_session(protocol: Protocol, state, follow_s: float, readout_s=(), *, seed: int = 0,
+                       opts: NetworkOptions | None = None, weight_scale: float = 1.0) -> dict:
+    """A session of the synapse population and the ``follow_s`` seconds after its first pulse.
 
+    ``state`` is the :class:`mechtms.plasticity.SynapseState` at the start (None: baseline).
     Returns the session summary (``dW_percent`` 30 min after the last pulse relative to the
-    session's starting weight, calcium integral and peak), the weight and slow variables
-    at the end of ``follow_s`` (handed to the next session) and ``W`` at ``readout_s``
-    (seconds after the first pulse).
+    session's starting mean weight, its spread over synapses, the supra-threshold calcium
+    and activity statistics), ``state_next`` (per-synapse weights and metaplastic trace at
+    ``follow_s``), ``W_next`` (their mean) and the mean ``W`` at ``readout_s`` (seconds
+    after the first pulse).
     """
     from . import plasticity
 
-    end = protocol.duration_s if protocol.n_delivered else 0.0
-    t_after = max(follow_s - end, AFTER_EFFECT_S + 1.0)
-    n_points = int(min(5001, max(201, (end + t_after) / 60.0 + 1)))
-    ds = plasticity.time_course(protocol, drive=drive, t_after_s=t_after, points=n_points, W0=W0, M0=M0)
-    t = ds.time.values
-    w = ds.W.values
-    w_after = float(np.interp(end + AFTER_EFFECT_S, t, w))
-    at_follow = min(follow_s, t[-1])
-    return {
-        "W_start": float(w[0]),
-        "dW_percent": 100.0 * (w_after - w[0]) / w[0],
-        "ca_integral_uM_s": float(np.interp(end + 1.0, t, ds.Ca_int.values)),
-        "ca_peak_uM": float(ds.Ca_peak.values[-1]),
-        "pulses_delivered": int(round(float(ds.pulse_count.values[-1]))),
-        "W_next": float(np.interp(at_follow, t, w)),
-        # clipped: solver round-off can leave -1e-11 on a variable that is >= 0
-        "M_next": {m: max(0.0, float(np.interp(at_follow, t, ds[m].values))) for m in ("M_fast", "M_slow")},
-        "W_readout": np.interp(np.asarray(readout_s, dtype=float), t, w),
-    }
+    opts = opts or NetworkOptions()
+    drive, scale = drive_to_plasticity(opts, weight_scale)
+    res = plasticity.run_session(protocol, state, seed=seed, drive=drive, weight_scale_ee=scale,
+                                 after_s=AFTER_EFFECT_S, follow_s=follow_s)
+    summary = res.summary()
+    prm = plasticity.parameters()
+    t_end = res.meta["duration_s"] + drive.post_s
+    readout = np.asarray(readout_s, dtype=float)
+    w_end = res.W_session_end
+    w_read = np.array([float(np.mean(prm.W_base + (w_end - prm.W_base) * np.exp(-max(t - t_end, 0.0) / prm.tau_decay)))
+                       for t in readout])
+    return {**summary, "state_next": res.state_next, "W_readout": w_read}
 
 
 # ---- the chain --------------------------------------------------------------------------
@@ -301,12 +271,11 @@ def _run_sessions(course, seed, opts, coupling, cache, readout_clock_h, progress
     starts_s = hours_to_seconds(course.session_start_times_h())
     end_s = (course.end_day + 1) * 86400.0
     readouts_s = hours_to_seconds(np.arange(0, course.end_day + 1) * 24.0 + readout_clock_h)
-    # calibration constants (reference pulses, reference session): always cached, they do
-    # not depend on the course; ``cache`` governs the per-session network runs
-    reference = _reference_evoked(seed, opts)
+    # calibration constant (reference session): always cached, it does not depend on the
+    # course; ``cache`` governs the per-session network runs of the band powers
     reference_ca = _reference_calcium(seed, opts) if coupling else 1.0
     w: float = W_BASELINE
-    m: Mapping[str, float] | None = None
+    state = None
     out = []
     iterator = range(course.n_sessions)
     if progress:
@@ -316,41 +285,33 @@ def _run_sessions(course, seed, opts, coupling, cache, readout_clock_h, progress
     for k in iterator:
         scale = weight_to_network_scale(w, W_BASELINE) if coupling else 1.0
         net = network_response(protocol, scale, seed, opts, cache=cache)
-        base = network_response(protocol.as_sham(), scale, seed, opts, cache=cache)
-        drive = drive_to_plasticity(evoked(net, base), reference, delivered=protocol.n_delivered > 0)
         follow = (starts_s[k + 1] if k + 1 < len(starts_s) else end_s) - starts_s[k]
         window = (readouts_s >= starts_s[k]) & (readouts_s < starts_s[k] + follow)
-        plast = plasticity_session(protocol, drive, w, m, follow, readouts_s[window] - starts_s[k])
+        plast = plasticity_session(protocol, state if coupling else None, follow, readouts_s[window] - starts_s[k],
+                                   seed=seed, opts=opts, weight_scale=scale)
         if not protocol.n_delivered:
             dose = 0.0
         elif coupling:
-            dose = calcium_to_dose(plast["ca_integral_uM_s"], reference_ca)
+            dose = calcium_to_dose(plast["ca_supra_uM_s"], reference_ca)
         else:
             dose = 1.0  # layers side by side: the pathway models' own default dose
-        out.append({**plast, "weight_scale": scale, "network": net, "drive": drive, "dose": dose,
+        out.append({**plast, "weight_scale": scale, "network": net, "dose": dose,
                     "readout_days": np.flatnonzero(window)})
         if coupling:
-            w, m = plast["W_next"], plast["M_next"]
+            state = plast["state_next"]
+            w = state.mean_W()
     return out
 
 
 _REFERENCE_CA: dict[tuple, float] = {}
 
 
-def _reference_evoked(seed: int, opts: NetworkOptions) -> dict[str, float]:
-    ref = _reference_protocol()
-    return evoked(network_response(ref, 1.0, seed, opts), network_response(ref.as_sham(), 1.0, seed, opts))
-
-
 def _reference_calcium(seed: int, opts: NetworkOptions) -> float:
-    """Calcium integral of the reference session (:data:`REFERENCE_PRESET` at baseline weight)."""
+    """Supra-threshold calcium of the reference session (:data:`REFERENCE_PRESET` at baseline weight)."""
     key = (seed, opts)
     if key not in _REFERENCE_CA:
         p = preset(REFERENCE_PRESET)
-        net = network_response(p, 1.0, seed, opts)
-        base = network_response(p.as_sham(), 1.0, seed, opts)
-        drive = drive_to_plasticity(evoked(net, base), _reference_evoked(seed, opts), delivered=True)
-        _REFERENCE_CA[key] = plasticity_session(p, drive, W_BASELINE, None, p.duration_s + 2.0)["ca_integral_uM_s"]
+        _REFERENCE_CA[key] = plasticity_session(p, None, p.duration_s + 2.0, seed=seed, opts=opts)["ca_supra_uM_s"]
     return _REFERENCE_CA[key]
 
 
@@ -436,12 +397,14 @@ def _assemble(cond, course, sessions, days_axis, w_daily, pathway, seed, opts, c
         "dW_percent": ([s["dW_percent"] for s in sessions], "%"),
         "W_start": ([s["W_start"] for s in sessions], "dimensionless"),
         "ca_integral_uM_s": ([s["ca_integral_uM_s"] for s in sessions], "uM s"),
+        "ca_supra_uM_s": ([s["ca_supra_uM_s"] for s in sessions], "uM s"),
+        "dW_sd_percent": ([s["dW_sd_percent"] for s in sessions], "%"),
         "ca_peak_uM": ([s["ca_peak_uM"] for s in sessions], "uM"),
         "dose": ([s["dose"] for s in sessions], "dimensionless (1 = reference session)"),
         "pulses_delivered": ([s["pulses_delivered"] for s in sessions], "pulses"),
         "weight_scale": ([s["weight_scale"] for s in sessions], "dimensionless"),
-        "epsp_drive_mV": ([s["drive"]["epsp_mV"] for s in sessions], "mV"),
-        "bap_prob": ([s["drive"]["bap_prob"] for s in sessions], "1"),
+        "pre_evoked": ([s["pre_evoked_per_pulse"] for s in sessions], "spikes per pulse per synapse"),
+        "post_evoked": ([s["post_evoked_per_pulse"] for s in sessions], "spikes per pulse per synapse"),
     }
     for key, unit in (("pre_spike_prob", "1"), ("post_spike_prob", "1"), ("epsp_mV", "mV"), ("rate_E_hz", "Hz")):
         session_vars[f"net_{key}"] = ([s["network"][key] for s in sessions], unit)
