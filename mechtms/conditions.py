@@ -221,3 +221,8 @@ register(Condition(
     readout_clock_h=9.75,
     source="MEP after-effects: Wischnewski & Schutter 2015, Brain Stimul 8:685; Chen et al. 1997",
 ))
+
+# Conditions defined next to their proxies and runners (imported on first use).
+for _name in ("depression", "depression_rat", "chronic_pain"):
+    register_lazy(_name, "mechtms.conditions_clinical")
+register_lazy("stroke", "mechtms.stroke.condition")
