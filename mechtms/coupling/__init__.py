@@ -21,7 +21,14 @@ One course is the layers called in a loop, each arrow a named quantity (docs/cha
 Every conversion between layers is in :mod:`._convert`.
 """
 
-from ._convert import PLASTIC_FRACTION, SCALE_RANGE, early_change, hours_to_seconds, session_activity, weight_to_network_scale
+from ._convert import (
+           PLASTIC_FRACTION,
+           SCALE_RANGE,
+           early_change,
+           hours_to_seconds,
+           session_activity,
+           weight_to_network_scale,
+)
 from ._cortex import REFERENCE_PRESET, CortexState, network_drive, reference_activity, session_step
 from ._options import DEFAULT_NETWORK, NetworkOptions
 from ._run import SESSION_VARS, as_course, chain_variables, compare, simulate
