@@ -128,6 +128,12 @@ class Condition:
             if model not in CHAIN_MODELS:
                 raise _checks.unknown_name("model of the chain", model, CHAIN_MODELS, exc=ValueError)
 
+    @property
+    def pathway_models(self) -> tuple[str, ...]:
+        """The SBML pathway models the chain runs for this condition (the cortical BDNF-TrkB-ERK
+        instance of consolidation; the spinal lesion model when there is a lesion)."""
+        return ("bdnf_trkb_erk", "spinal_lesion") if self.lesion is not None else ("bdnf_trkb_erk",)
+
     def model_changes(self, model: str) -> dict[str, float]:
         return dict(self.changes.get(model, {}))
 

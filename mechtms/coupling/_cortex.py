@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -64,7 +65,7 @@ class CortexRun:
     """What the cortex did over a course (inputs of the daily read-outs)."""
 
     sessions: list[dict]
-    trace: object            # xarray.Dataset over time (h): w_early, w_late, w_total, BDNF, pTrkB, pERK, trophic
+    trace: Any               # xarray.Dataset over time (h): w_early, w_late, w_total, BDNF, pTrkB, pERK, trophic
     reference: dict
 
 
@@ -78,8 +79,8 @@ class CortexState:
     (:class:`mechtms.plasticity.SynapseState`, None = baseline synapses).
     """
 
-    consolidation: object
-    synapses: object | None = None
+    consolidation: consolidation.ConsolidationState
+    synapses: plasticity.SynapseState | None = None
 
     @classmethod
     def rest(cls) -> CortexState:
@@ -90,7 +91,7 @@ def session_step(protocol, state: CortexState, hours_until_next: float, *, seed:
                  reference: Mapping[str, float], feedback: bool = True,
                  plasticity_changes: Mapping[str, float] | None = None,
                  bdnf_changes: Mapping[str, float] | None = None,
-                 consolidation_changes: Mapping[str, float] | None = None) -> tuple[CortexState, object, dict]:
+                 consolidation_changes: Mapping[str, float] | None = None) -> tuple[CortexState, Any, dict]:
     """One session of one stimulated cortex and the hours until the next (the chain's unit step).
 
     The network runs ``protocol`` with its E->E weights at ``1 + w_total`` of the carried

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from .. import _checks
 
@@ -39,7 +40,7 @@ class NetworkOptions:
         network is dosed in % of the M1 motor threshold: give the M1 column's value.
     """
 
-    network: object = DEFAULT_NETWORK
+    network: Any = DEFAULT_NETWORK
     n_neurons: int = 1000
     n_synapses: int = 60
     max_periods: int | None = 2
