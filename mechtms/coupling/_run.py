@@ -177,6 +177,7 @@ def _assemble(cond, course, cortex, days_axis, data, volleys, seed, opts, coupli
         "coupling": int(coupling),
         "network": json.dumps(opts.summary(), sort_keys=True),
         "readout_clock_h": clock,
+        "changes": json.dumps({m: dict(v) for m, v in cond.changes.items()}, sort_keys=True),
         "reference_activity": json.dumps(cortex.reference, sort_keys=True),
         "models_sbml_sha256": json.dumps({m: getattr(load_model(m), "mechtms_sbml_sha256", "") for m in models}),
     }
