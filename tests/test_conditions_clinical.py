@@ -34,13 +34,13 @@ def test_the_three_conditions_are_registered_with_mechanism_and_proxy_stated():
 
 # --- rat: chronic unpredictable stress -------------------------------------------------------
 
-RAT_SESSIONS = 3
+RAT_SESSIONS = 2
 
 
 @pytest.fixture(scope="module")
 def rat():
-    """Five groups after 3 daily 15 Hz sessions from day 21 (the preset's protocol; sessions at
-    09:00 on days 21-23, read at 20:00 on day 23)."""
+    """Five groups after 2 daily 15 Hz sessions from day 21 (the preset's protocol; sessions at
+    09:00 on days 21-22, read at 20:00 on day 22)."""
     crs = protocols.preset_course("rtms_15hz_cums_rat").replace(days=RAT_SESSIONS)
     sham = crs.replace(protocol=crs.protocol.as_sham())
     opts = cc.small_options("m1_column", n_synapses=10)
@@ -67,7 +67,7 @@ def test_stress_lowers_hippocampal_bdnf_perk_proliferation_and_sucrose_preferenc
 def test_rtms_course_raises_bdnf_perk_proliferation_and_sucrose_preference_under_stress(rat):
     """rTMS in CUS rats raised hippocampal BDNF, p-ERK1/2 and proliferation and restored sucrose
     preference (Chen 2015; Wang 2014; Feng 2012: Peng et al. review refs 50-53). Direction
-    asserted; restoration is partial in the model after 3 sessions (docs/depression.md: BDNF
+    asserted; restoration is partial in the model after 2 sessions (docs/depression.md: BDNF
     0.83, p-ERK 0.68 of control after the 7-session course)."""
     s, r = rat["cus_sham"], rat["cus_rtms"]
     for name in ("BDNF_cortex", "pERK_cortex", "pTrkB_cortex", "proliferation", "sucrose_preference"):
@@ -85,6 +85,15 @@ def test_trkb_block_removes_the_benefit_of_rtms(rat):
         assert abs(benefit) < 0.05 * free, name
     assert gain_free > 0
     assert float(rat["block_rtms"].BDNF_cortex) > float(rat["block_sham"].BDNF_cortex)
+
+
+@pytest.mark.xfail(strict=True, reason="NOT REPRODUCED: restoration is partial; p-ERK of CUS + rTMS is 0.68 of "
+                   "control after the 7-session course (0.60 under sham; docs/depression.md), the Xijing papers "
+                   "report near-complete restoration")
+def test_rtms_course_restores_perk_to_control(rat):
+    """Chen 2015 and Wang 2014: rTMS brought hippocampal p-ERK1/2 of CUS rats back to control levels
+    (band: >= 0.9 of control)."""
+    assert float(rat["cus_rtms"].pERK_cortex) >= 0.9 * float(rat["control"].pERK_cortex)
 
 
 # --- human depression: DLPFC ----------------------------------------------------------------
@@ -114,6 +123,7 @@ def test_left_10hz_and_right_1hz_lower_hamd_below_sham(dlpfc):
     potentiates and 1 Hz depresses the DLPFC column's E->E synapses (w_late of opposite signs);
     the proxy's frontal-asymmetry sign makes both antidepressant (an ASSUMED link)."""
     end = {k: float(d.HAMD17.values[-1]) for k, (d, _) in dlpfc.items()}
+    print("HAMD-17 after 5 sessions:", end)
     assert float(dlpfc["left_10hz"][0].w_late.values[-1]) > 0.02
     assert float(dlpfc["right_1hz"][0].w_late.values[-1]) < -0.02
     assert end["left_10hz"] < end["sham"] - 0.5
@@ -156,7 +166,7 @@ def test_mt_cohort_runs_the_depression_condition_through_its_hook():
     """mt.cohort reads Condition.cohort: outcome function, proxy variability, HAMD-17 read-out."""
     opts = cc.small_options("dlpfc", n_neurons=100, n_synapses=5)
     crs = weekday_course(protocols.rtms(10, 200, 120, train_s=4.0, iti_s=26.0, name="10 Hz 200"), 1)
-    ds = mt.cohort(crs, condition="depression", n=2, seed=1, network=opts)
+    ds = mt.cohort(crs, condition="depression", n=1, seed=1, network=opts)
     assert ds.attrs["readout"] == "HAMD17" and "placebo" in ds.attrs
     assert set(ds.arm.values) == {"active", "sham"}
     assert "hamd_z" in ds and "remitter_rate" in ds
@@ -170,8 +180,8 @@ PAIN_SESSIONS = 3
 
 @pytest.fixture(scope="module")
 def m1():
-    """20 Hz (Masoumbeigi 2022 preset protocol, 800 pulses), the same at 70 % RMT, 1 Hz (600
-    pulses) and sham over M1: 3 weekday sessions, read the day after."""
+    """20 Hz (the protocol of the Masoumbeigi 2022 preset, 800 pulses), the same at 70 % RMT, 1 Hz
+    (600 pulses) and sham over M1: 3 weekday sessions, read the day after."""
     opts = cc.small_options("m1_column", n_synapses=10)
     hf = protocols.rtms(20, 800, 90, train_s=2.0, iti_s=28.0, name="20 Hz 800")
     low = protocols.rtms(20, 800, 70, train_s=2.0, iti_s=28.0, name="20 Hz 800 at 70 %")
@@ -188,6 +198,7 @@ def test_20hz_m1_relieves_pain_more_than_sham_and_more_than_1hz(m1):
     Lefaucheur 2020); 1 Hz M1 is less effective than 20 Hz (Andre-Obadia 2006; Level B against
     LF). Mechanism: 20 Hz potentiates M1 (w_late > 0), 1 Hz does not."""
     vas = {k: float(d.VAS.values[-1]) for k, (d, _) in m1.items()}
+    print("VAS after 3 sessions:", vas)
     assert vas["20hz"] < vas["sham"] - 0.2
     assert vas["20hz"] < vas["1hz"] - 0.2
     assert float(m1["20hz"][0].PPR[-1]) > float(m1["sham"][0].PPR[-1])
