@@ -1,8 +1,20 @@
 """Clinical conditions: depression (rat and human) and chronic pain.
 
-Stage 1 holds what does not need the chain: the DLPFC-like network and the constants the
-conditions share. The conditions themselves (``depression_rat``, ``depression``,
-``chronic_pain``) are registered here once :mod:`mechtms.conditions` has the chain's fields.
+Importing this module registers ``depression`` (human, DLPFC), ``depression_rat`` (chronic
+unpredictable stress) and ``chronic_pain`` (human, M1) in :mod:`mechtms.conditions` (they are
+declared lazily there: ``mt.simulate(course, condition="depression")`` imports it). Each is
+built by a function of the same name whose arguments are the condition's documented choices
+(the rat's corticosterone, a TrkB block, a network size for short runs).
+
+What is mechanism and what is a proxy (docs/depression.md, docs/pain.md):
+
+* mechanism, run by the chain: network -> synapse population -> consolidation (``w_late``) and
+  the cortical BDNF-TrkB-ERK instance (``pTrkB_cortex``, ``pERK_cortex``), with a stress input
+  (``cort_rel``) and a TrkB block (``trk_inhib``) as parameters of that SBML model; dentate
+  proliferation is an SBML model of its own (``hippocampal_proliferation``) driven by p-ERK;
+* proxies (:mod:`mechtms.proxies`): HAMD-17 from the DLPFC's ``w_late``, VAS/PPR from M1's
+  ``w_late``, sucrose preference from p-TrkB. Their gains are calibrated on one clinical
+  figure each; everything else they predict is validation.
 
 The DLPFC-like network
 ----------------------
@@ -96,43 +108,154 @@ def dlpfc_x_rmt(field_ratio: float = DLPFC_FIELD_RATIO, *, n_neurons: int | None
     return r * calibrate_rmt(M1_NETWORK, n_neurons=n_neurons, dt_ms=dt_ms, seed=seed)
 
 
-def condition_kwargs() -> dict[str, dict]:
-    """The three conditions as keyword arguments of :class:`mechtms.conditions.Condition` (stage-2 wiring).
 
-    Network options and proxies are filled in when the chain's ``Condition`` fields exist; the
-    sources and the division of mechanism and proxy are final.
+def dlpfc_options(n_neurons: int = 1000, **options):
+    """Network options of the ``depression`` condition: the DLPFC-like column dosed in % of the M1 threshold.
+
+    ``x_rmt`` is the M1 column's RMT field at the same ``n_neurons`` times :data:`DLPFC_FIELD_RATIO`
+    (:func:`dlpfc_x_rmt`). ``options``: other fields of :class:`mechtms.coupling.NetworkOptions`
+    (``n_synapses``, ``max_periods``, ...), e.g. for short runs in tests and notebooks.
     """
+    from .coupling import NetworkOptions
+
+    n = _checks.whole_number("n_neurons", n_neurons, low=50, high=200_000)
+    return NetworkOptions(network=dlpfc_network(), n_neurons=n, x_rmt=dlpfc_x_rmt(n_neurons=n), **options)
+
+
+def small_options(network: str = "dlpfc", n_neurons: int = 300, n_synapses: int = 20, **options):
+    """Short-run network options (tests, FAST notebooks): 300 neurons, 20 sampled synapses, one
+    simulated train period per session. A 3-session 10 Hz DLPFC course gives the same ``w_late``
+    as 1,000 neurons and 60 synapses to 1e-3 (docs/depression.md). ``network``: ``"dlpfc"``
+    (:func:`dlpfc_options`) or a network name (``"m1_column"``)."""
+    from .coupling import NetworkOptions
+
+    options = {"n_synapses": n_synapses, "max_periods": 1, "max_pulses": 20, **options}
+    if network == "dlpfc":
+        return dlpfc_options(n_neurons, **options)
+    return NetworkOptions(network=network, n_neurons=n_neurons, **options)
+
+
+DEPRESSION_DESCRIPTION = (
+    "major depression, rTMS of the DLPFC (left 10 Hz; right 1 Hz with course.target='right_DLPFC'). "
+    "Network: the DLPFC-like column (m1_column with L2/3 -> L2/3 excitation x 1.7, dosed in % of the M1 "
+    "motor threshold at 0.9 of M1's field). MECHANISM: network -> plasticity -> consolidation (w_late) "
+    "and the cortical BDNF-TrkB-ERK instance. PROXY: HAMD-17 of the median patient follows lagged w_late "
+    "(frontal-asymmetry sign; gain calibrated on one response rate, Berlim 2014); response >= 50 %, "
+    "remission <= 7 over a virtual cohort (mt.cohort, Condition.cohort). Pass protocols.preset_course("
+    "'hf_rtms_10hz_depression') for the weekday calendar; a bare protocol runs daily for `days`.")
+
+
+def depression(network=None):
+    """The ``depression`` condition (human, DLPFC); ``network``: NetworkOptions (default :func:`dlpfc_options`)."""
+    from .cohorts import Dist
+    from .conditions import Condition, Proxy
+
+    return Condition(
+        name="depression", subject="human", description=DEPRESSION_DESCRIPTION,
+        network=dlpfc_options() if network is None else network,
+        proxies=(Proxy("HAMD17", "mechtms.proxies.depression:hamd17"),),
+        days=20, start_day=1, readout_clock_h=20.0,
+        readouts=("HAMD17", "w_late", "trophic_cortex", "pERK_cortex", "W"),
+        cohort={
+            "outcome": "mechtms.proxies.depression:cohort_outcome",
+            "variability": {
+                "hamd_z": Dist("normal", 0.0, 1.0, "proxy", "ASSUMED",
+                               "responsiveness z on the HAMD proxy's logit scale (standard normal; its spread is "
+                               "logit_sd, CALIBRATED on the sham arms of Berlim 2014)"),
+                "hamd_severity": Dist("normal", 24.3, 3.3, "proxy", "DERIVED",
+                                      "true HAMD-17 severity of included patients: screened N(22, 4.5) with a measured "
+                                      "baseline >= 20 (mechtms.proxies.depression.draw_patients, n = 100000)"),
+            },
+            "readout": "HAMD17",
+            "placebo": ("the HAMD proxy's placebo response (expectation and care) starts with the first session, "
+                        "sham or active: logit_mean/logit_sd CALIBRATED on Berlim 2014's sham arms (10.4 % "
+                        "responders, 5 % remitters); regression to the mean from rating noise at inclusion"),
+        },
+        source=("Berlim MT et al. 2014 Psychol Med 44:225 (29 RCTs); O'Reardon JP et al. 2007 Biol Psychiatry "
+                "62:1208; Teng S et al. 2017 J Psychiatr Res 85:58; Lefaucheur JP et al. 2020 Clin Neurophysiol "
+                "131:474"),
+    )
+
+
+def depression_rat(cort_rel: float | None = None, trk_inhib: float = 0.0, network=None):
+    """The ``depression_rat`` condition: chronic unpredictable stress, rTMS from day 21.
+
+    Parameters
+    ----------
+    cort_rel : float, optional
+        Plasma corticosterone relative to unstressed controls from day 0 (default
+        :data:`mechtms.proxies.rat.CORT_CUMS` = 2; 1 = the unstressed control group).
+    trk_inhib : float
+        TrkB kinase block of ``bdnf_trkb_erk`` (0 none, 1 complete; e.g. K252a / ANA-12 in the
+        rat studies' design), from day 0.
+    network : NetworkOptions, optional
+        Default: the chain's (the M1 column stands for the stimulated rat tissue).
+    """
+    from .conditions import Condition, Proxy
     from .proxies import rat
 
-    return {
-        "depression_rat": dict(
-            name="depression_rat", subject="rat",
-            description=("rat, chronic unpredictable stress from day 0 (plasma corticosterone x2, ASSUMED), rTMS "
-                         "from day 21. MECHANISM: corticosterone represses BDNF transcription and raises MKP-1 "
-                         "(bdnf_trkb_erk cort_rel); the sessions' evoked activity drives BDNF; p-ERK and "
-                         "corticosterone set dentate proliferation (hippocampal_proliferation). PROXY: sucrose "
-                         "preference from lagged p-TrkB (two anchor points). The rat coil stimulates the "
-                         "hippocampus directly: the stimulated tissue's BDNF instance is read as hippocampal."),
-            models_changes={"bdnf_trkb_erk": {"cort_rel": rat.CORT_CUMS}},
-            days=29, start_day=21,
-            source=("Chen YH et al. 2015 Pharmacol Biochem Behav 136:39; Wang HN et al. 2014 J Psychiatr Res "
-                    "51:79; Feng SF et al. 2012 Behav Brain Res 232:245 (Peng et al. review refs 50-53)")),
-        "depression": dict(
-            name="depression", subject="human",
-            description=("major depression, rTMS of the left DLPFC (DLPFC-like column: more recurrent L2/3 "
-                         "excitation than M1, dosed in % of the M1 motor threshold, 0.9 of M1's field). "
-                         "MECHANISM: network -> plasticity -> consolidation (w_late). PROXY: HAMD-17 of the "
-                         "median patient follows lagged w_late (gain calibrated on Berlim 2014's response rate); "
-                         "response >= 50 %, remission <= 7 over a virtual cohort."),
-            days=42, start_day=1,
-            source="Berlim MT et al. 2014 Psychol Med 44:225; O'Reardon JP et al. 2007 Biol Psychiatry 62:1208"),
-        "chronic_pain": dict(
-            name="chronic_pain", subject="human",
-            description=("chronic pain, rTMS of M1 (m1_column). MECHANISM: network -> plasticity -> "
-                         "consolidation (w_late of M1). HYPOTHESIS: lasting M1 potentiation engages "
-                         "cortico-thalamic and PAG-RVM descending modulation, partly opioid-mediated. PROXY: "
-                         "VAS and PPR % of the median patient (gain calibrated on Thomas et al. 2025)."),
-            days=14, start_day=1,
-            source=("Lefaucheur JP et al. 2020 Clin Neurophysiol 131:474; Masoumbeigi M et al. 2022 J Med Biol "
-                    "Eng; Thomas J et al. 2025 Eur J Pain 29:e4763")),
-    }
+    cort = rat.CORT_CUMS if cort_rel is None else _checks.finite_number("cort_rel", cort_rel, low=0, high=4)
+    trk = _checks.finite_number("trk_inhib", trk_inhib, low=0, high=1)
+    bdnf = {"cort_rel": cort, **({"trk_inhib": trk} if trk else {})}
+    label = "" if (cort == rat.CORT_CUMS and not trk) else f" (cort_rel {cort:g}, trk_inhib {trk:g})"
+    return Condition(
+        name="depression_rat", subject="rat", network=network,
+        description=("rat, chronic unpredictable stress from day 0 (plasma corticosterone x2, ASSUMED), rTMS "
+                     "from day 21" + label + ". MECHANISM: corticosterone represses BDNF transcription and "
+                     "raises MKP-1 (bdnf_trkb_erk cort_rel); the sessions' evoked activity drives BDNF; p-ERK "
+                     "and corticosterone set dentate proliferation (hippocampal_proliferation, SBML). PROXY: "
+                     "sucrose preference from lagged p-TrkB (two anchor points). The rat coil stimulates the "
+                     "hippocampus directly: the stimulated tissue's BDNF instance (*_cortex) is read as "
+                     "hippocampal, its network is the M1 column (no hippocampal network in the package)."),
+        changes={"bdnf_trkb_erk": bdnf},
+        proxies=(Proxy("proliferation", "mechtms.proxies.rat:proliferation", {"cort_rel": cort}),
+                 Proxy("sucrose_preference", "mechtms.proxies.rat:sucrose_preference")),
+        days=7, start_day=21, readout_clock_h=20.0,
+        readouts=("BDNF_cortex", "pERK_cortex", "pTrkB_cortex", "proliferation", "sucrose_preference"),
+        source=("Chen YH et al. 2015 Pharmacol Biochem Behav 136:39; Wang HN et al. 2014 J Psychiatr Res 51:79; "
+                "Feng SF et al. 2012 Behav Brain Res 232:245 (Peng et al. review refs 50-53)"),
+    )
+
+
+def chronic_pain(network=None):
+    """The ``chronic_pain`` condition (human, M1 20 Hz; Masoumbeigi 2022)."""
+    from .cohorts import Dist
+    from .conditions import Condition, Proxy
+
+    return Condition(
+        name="chronic_pain", subject="human", network=network,
+        description=("chronic pain, rTMS of M1 (m1_column). MECHANISM: network -> plasticity -> consolidation "
+                     "(w_late of M1). HYPOTHESIS: lasting M1 potentiation engages cortico-thalamic and PAG-RVM "
+                     "descending modulation, partly opioid-mediated (not modelled as such). PROXY: VAS and PPR % "
+                     "of the median patient from lagged w_late (gain calibrated on one responder rate, Thomas "
+                     "2025); responders >= 30 % / >= 50 % relief over a virtual cohort."),
+        proxies=(Proxy("VAS", "mechtms.proxies.pain:vas"), Proxy("PPR", "mechtms.proxies.pain:ppr")),
+        days=5, start_day=1, readout_clock_h=20.0,
+        readouts=("VAS", "PPR", "w_late", "W"),
+        cohort={
+            "outcome": "mechtms.proxies.pain:cohort_outcome",
+            "variability": {
+                "pain_z": Dist("normal", 0.0, 1.0, "proxy", "ASSUMED",
+                               "responsiveness z on the pain proxy's logit scale (spread logit_sd, ASSUMED)"),
+                "pain_baseline": Dist("normal", 6.7, 1.3, "proxy", "DERIVED",
+                                      "true baseline VAS of included patients: screened N(6.5, 1.5) with a measured "
+                                      "VAS >= 4 (mechtms.proxies.pain.draw_patients)"),
+            },
+            "readout": "PPR",
+            "placebo": ("the pain proxy's placebo relief starts with the first session, sham or active "
+                        "(logit_mean ASSUMED: sham arms relieve ~5-15 %)"),
+        },
+        source=("Masoumbeigi M et al. 2022 J Med Biol Eng doi:10.1007/s40846-022-00721-8; Lefaucheur JP et al. "
+                "2020 Clin Neurophysiol 131:474; Andre-Obadia N et al. 2006 Clin Neurophysiol 117:1536; Thomas J "
+                "et al. 2025 Eur J Pain 29:e4763"),
+    )
+
+
+def _register() -> None:
+    from . import conditions
+
+    for build in (depression, depression_rat, chronic_pain):
+        conditions.register(build(), replace=True)
+
+
+_register()

@@ -343,3 +343,53 @@ def calibrate_gain(days, signal, course, *, target_response: float = 0.293, n: i
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if rate(mid) < target_response else (lo, mid)
     return 0.5 * (lo + hi)
+
+
+#: Tries of the conditional baseline-rating draw before the measured baseline is set at inclusion.
+_INCLUSION_TRIES = 200
+
+
+def measured_baseline(severity: float, rng, cohort: Mapping | None = None) -> float:
+    """A measured baseline HAMD-17 of an included patient of true ``severity``: severity + rating
+    noise, drawn until it reaches ``inclusion_min`` (the rating that let the patient in; this is
+    where regression to the mean comes from). After 200 failed draws (a true severity far below
+    inclusion): ``inclusion_min``."""
+    c = resolve(COHORT, cohort, "depression cohort")
+    for _ in range(_INCLUSION_TRIES):
+        b = severity + float(rng.normal(0.0, c["rating_sd"]))
+        if b >= c["inclusion_min"]:
+            return min(b, HAMD17_MAX)
+    return float(c["inclusion_min"])
+
+
+def cohort_outcome(daily, course, params: Mapping, rng) -> dict:
+    """One patient of a virtual RCT (:func:`mechtms.cohort` with ``condition="depression"``).
+
+    Parameters
+    ----------
+    daily : xarray.Dataset
+        The chain's daily dataset of this patient (``w_late`` over ``day``); the endpoint is its
+        last day.
+    course : Course
+        The arm's course (placebo clock, hemisphere).
+    params : mapping
+        The patient's proxy quantities: ``hamd_z`` (responsiveness), ``hamd_severity`` (true
+        baseline severity, HAMD-17 points); other keys of :data:`PARAMS` override the proxy's.
+    rng : numpy.random.Generator
+        Rating noise of the baseline and endpoint interviews (seeded by the cohort).
+
+    Returns
+    -------
+    dict: ``outcome`` (true HAMD-17 change at the endpoint, points), ``measured`` (rated change),
+    ``responder`` (>= 50 % fall of the rated score), ``remitter`` (rated endpoint <= 7).
+    """
+    params = dict(params)
+    z = float(params.pop("hamd_z", 0.0))
+    severity = float(np.clip(params.pop("hamd_severity", PARAMS["baseline"].value), 0.0, HAMD17_MAX))
+    p = resolve(PARAMS, params, "hamd17")
+    days = days_of(daily)
+    true = hamd_from_signal(days, series(daily, p["signal"]), course, p, z=z, baseline=severity)
+    base = measured_baseline(severity, rng)
+    end = float(np.clip(true[-1] + rng.normal(0.0, COHORT["rating_sd"].value), 0.0, HAMD17_MAX))
+    return {"outcome": float(true[-1] - severity), "measured": end - base,
+            "responder": bool(is_response(base, end)), "remitter": bool(is_remission(end))}

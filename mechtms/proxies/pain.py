@@ -187,3 +187,30 @@ def calibrate_gain(days, signal, course, *, target_responders30: float = 0.42, n
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if rate(mid) < target_responders30 else (lo, mid)
     return 0.5 * (lo + hi)
+
+
+def cohort_outcome(daily, course, params: Mapping, rng) -> dict:
+    """One patient of a virtual RCT (:func:`mechtms.cohort` with ``condition="chronic_pain"``).
+
+    ``params``: the patient's ``pain_z`` (responsiveness) and ``pain_baseline`` (true baseline
+    VAS); other keys of :data:`PARAMS` override the proxy's. The baseline rating is drawn until it
+    reaches ``inclusion_min`` (as :func:`mechtms.proxies.depression.measured_baseline`). Returns
+    ``outcome`` (true PPR %), ``measured`` (rated PPR %), ``responder`` (>= 30 % relief) and
+    ``remitter`` (>= 50 % relief; Klein 2015).
+    """
+    params = dict(params)
+    z = float(params.pop("pain_z", 0.0))
+    true_base = float(np.clip(params.pop("pain_baseline", PARAMS["baseline"].value), 0.0, VAS_MAX))
+    p = resolve(PARAMS, params, "vas")
+    c = resolve(COHORT, None, "pain cohort")
+    days = days_of(daily)
+    f = float(relief_from_signal(days, series(daily, p["signal"]), course, p, z=z)[-1])
+    base = float(c["inclusion_min"])
+    for _ in range(200):
+        b = true_base + float(rng.normal(0.0, c["rating_sd"]))
+        if b >= c["inclusion_min"]:
+            base = min(b, VAS_MAX)
+            break
+    end = float(np.clip(true_base * (1.0 - f) + rng.normal(0.0, c["rating_sd"]), 0.0, VAS_MAX))
+    relief = 100.0 * (base - end) / base
+    return {"outcome": 100.0 * f, "measured": relief, "responder": relief >= 30.0, "remitter": relief >= 50.0}
