@@ -38,19 +38,11 @@ def _hz15(intensity):
     return protocols.preset("sci_15hz_mouse").replace(intensity=float(intensity))
 
 
-def _tbs(name, intensity=100.0):
-    """iTBS / cTBS 600 at ``intensity`` % AMT. On the M1 column the TBS after-effects appear from
-    ~100 % AMT: at the usual 80 % AMT the pulse activates ~5 % of presynaptic axons and the
-    synapses barely change (docs/plasticity.md; test_tbs_at_80_percent_amt below)."""
-    return protocols.preset(name).replace(intensity=float(intensity))
-
-
 @pytest.fixture(scope="module")
 def arms():
     """SCI (incomplete, so that MEPs exist) courses of the same length."""
     out = {"sham": _run(protocols.preset("sham")),
-           "itbs": _run(_tbs("itbs_600")),
-           "ctbs": _run(_tbs("ctbs_600"))}
+           "1hz": _run(protocols.rtms(1.0, 1500, 100.0, name="rtms_1hz_1500"))}
     for x in (60, 100, 120):
         out[f"15hz_{x}"] = _run(_hz15(x))
     return out
@@ -101,14 +93,16 @@ def test_tbs_at_80_percent_amt_gives_the_published_mep_changes():
 
 
 def test_potentiating_course_recovers_more_after_sci(arms):
-    """At equal pulse count (600 at 100 % AMT; Huang et al. 2005 patterns) the potentiating iTBS
-    course ends with stronger cortical weights, more tonic descending drive, a higher BMS and a
-    larger MEP than the depressing cTBS course; sham in between for the weight-driven read-outs."""
-    itbs, ctbs, sham = arms["itbs"], arms["ctbs"], arms["sham"]
-    assert _last(itbs, "W") > _last(sham, "W") > _last(ctbs, "W")
-    assert _last(itbs, "output_rate") > _last(sham, "output_rate") > _last(ctbs, "output_rate")
-    assert _last(itbs, "BMS") > _last(ctbs, "BMS")
-    assert _last(itbs, "MEP") > _last(ctbs, "MEP")
+    """At equal pulse count (1,500 at 100 % RMT) the potentiating 15 Hz course (the SCI studies'
+    protocol) and continuous 1 Hz (depressing: Chen et al. 1997) leave opposite cortical weights,
+    so opposite tonic descending drive, and the potentiating course ends with a higher BMS and MEP.
+    (TBS is not used here: on the M1 column its early change is not consolidated over days, its
+    BDNF dose being ~0.08 of the reference session; docs/chain.md.)"""
+    up, down, sham = arms["15hz_100"], arms["1hz"], arms["sham"]
+    assert _last(up, "W") > _last(sham, "W") > _last(down, "W")
+    assert _last(up, "output_rate") > _last(sham, "output_rate") > _last(down, "output_rate")
+    assert _last(up, "BMS") > _last(down, "BMS")
+    assert _last(up, "MEP") > _last(down, "MEP")
 
 
 # ---- strength ------------------------------------------------------------------------------------

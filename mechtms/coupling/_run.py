@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import __version__, _checks, conditions
-from ..protocols import Course, Protocol, preset
+from ..protocols import Course, Protocol, preset, preset_course
 from ..protocols import course as make_course
 from . import _cortex, _daily
 from ._options import NetworkOptions
@@ -19,9 +19,13 @@ def as_course(target, condition: conditions.Condition, days: int | None = None) 
 
     A preset name or a Protocol is repeated daily from the condition's ``start_day`` for
     ``days`` (default the condition's); a Course is used as it is (``days`` replaces its
-    length when given).
+    length when given). A preset whose published course names a target (stroke and DLPFC
+    presets: which hemisphere, the cerebellum) brings that course, calendar and target included.
     """
     if isinstance(target, str):
+        published = preset_course(target)
+        if published.target:
+            return as_course(published, condition, days)
         target = preset(target)
     if isinstance(target, Protocol):
         n_days = condition.days if days is None else _checks.whole_number("days", days, low=1)
