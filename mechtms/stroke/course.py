@@ -48,7 +48,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -235,8 +234,7 @@ def _m1_course_run(course, seed: int, opts, days: np.ndarray, clock_h: float, fe
     runs the session with its E->E weights at the carried weight, its sampled synapses drive the
     plasticity population, and consolidation runs to the next session; the weight at each read-out
     is read from the consolidation traces (hours since the course start)."""
-    from .. import coupling
-    from .. import consolidation
+    from .. import consolidation, coupling
 
     times = course.session_start_times_h()
     read_h = days * 24.0 + clock_h
