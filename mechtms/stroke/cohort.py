@@ -25,7 +25,7 @@ from . import proxies as X
 
 
 def mep_induction(arms: dict, n: int = 20, seed: int = 0, *, settings: SC.StrokeSettings | None = None,
-                  distribution=SC.PATIENTS, readout_clock_h: float = 20.0):
+                  distribution=SC.PATIENTS, readout_clock_h: float = 20.0, network=None, coupling: bool = True):
     """Share of patients with a lesioned-side MEP at baseline and course end, per arm.
 
     Parameters
@@ -39,6 +39,8 @@ def mep_induction(arms: dict, n: int = 20, seed: int = 0, *, settings: SC.Stroke
     settings : StrokeSettings, optional
     distribution : (a, b)
         Beta distribution of the spared tract at onset.
+    network, coupling
+        How the sessions over an M1 run (as in :func:`mechtms.stroke.course.simulate`).
 
     Returns
     -------
@@ -63,7 +65,8 @@ def mep_induction(arms: dict, n: int = 20, seed: int = 0, *, settings: SC.Stroke
     for j, name in enumerate(names):
         course, target = SC.resolve_course(arms[name])
         day = np.array([0, course.end_day])
-        st = SC.course_states(course, target, seed, settings, settings.lesion, day, readout_clock_h)
+        st = SC.course_states(course, target, seed, settings, settings.lesion, day, readout_clock_h,
+                              network=network, coupling=coupling)
         for i in range(n):
             lesion = settings.lesion.replace(cst_spared=float(cst0[i]))
             cst = X.spared_output(cst0[i], settings.onset_days + day)

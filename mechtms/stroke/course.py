@@ -4,10 +4,15 @@
 cortex chain (dims ``day`` and ``session``, ``attrs["units"]`` per variable), so scans,
 cohorts and notebooks treat it alike. Per session (the stimulated structure only):
 
-* ``target="contralesional_M1"`` or ``"ipsilesional_M1"``: the plasticity layer's early
-  change of the stimulated hemisphere's E->E synapses (:func:`m1_session`), consolidated
-  between sessions by :func:`mechtms.consolidation.step`; the hemisphere's E->E weights
-  are scaled by ``1 + plastic_fraction * w_total`` (as the cortex chain does) and, with
+* ``target="contralesional_M1"`` or ``"ipsilesional_M1"``: the chain's unit step
+  :func:`mechtms.coupling.session_step` for each session, the same code as the cortex
+  chain: the stimulated hemisphere's column runs the session with its E->E weights at the
+  carried weight, its sampled E->E synapses drive the plasticity population, and the early
+  change and the session's evoked activity (BDNF dose) go to consolidation until the next
+  session. The sessions run on one hemisphere's column (:func:`session_options`), not on
+  the two-hemisphere network (``docs/stroke.md``, "Sessions"). On read-out days the
+  hemisphere's E->E weights are scaled by the chain's conversion
+  (:func:`mechtms.coupling.weight_to_network_scale` of ``w_total``) and, with
   ``callosal_plastic``, so are its callosal output synapses (ASSUMED: they belong to the
   same stimulated cells; 1 Hz rTMS over one M1 reduces the IHI it exerts: Gilio et al.
   2003, Takeuchi et al. 2005 — see ``docs/stroke.md``);
@@ -43,7 +48,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -84,9 +88,6 @@ class StrokeSettings:
     purkinje_fraction : float
     postural_weight : float
         Weight of the dentate output's deficit in the BBS impairment (:data:`mechtms.stroke.proxies.POSTURAL_WEIGHT`).
-    plastic_fraction : float, optional
-        Share of the stimulated hemisphere's E->E synapses carrying the plasticity; default the
-        cortex chain's (:data:`mechtms.coupling.PLASTIC_FRACTION`, ASSUMED there).
     callosal_plastic : bool
     test_intensity, max_intensity, task_intensity : float
         % RMT of the MEP test pulse (120), of the MEP-presence criterion (150: the maximal
@@ -118,7 +119,6 @@ class StrokeSettings:
     purkinje_rule: str = "inverse"
     purkinje_fraction: float = cb.PURKINJE_FRACTION
     postural_weight: float = X.POSTURAL_WEIGHT
-    plastic_fraction: float | None = None
     callosal_plastic: bool = True
     test_intensity: float = 120.0
     max_intensity: float = 150.0
@@ -142,11 +142,6 @@ class StrokeSettings:
         _checks.finite_number("postural_weight", self.postural_weight, low=0.0, high=100.0)
         for name in ("reserve_threshold", "vicariation_max", "purkinje_fraction"):
             _checks.finite_number(name, getattr(self, name), low=0.0, high=1.0)
-        if self.plastic_fraction is None:
-            from ..coupling import PLASTIC_FRACTION
-
-            object.__setattr__(self, "plastic_fraction", float(PLASTIC_FRACTION))
-        _checks.finite_number("plastic_fraction", self.plastic_fraction, low=0.0, high=1.0)
         for name in ("test_intensity", "max_intensity", "task_intensity"):
             _checks.finite_number(name, getattr(self, name), low=0.0, low_open=True, high=250.0)
         _checks.whole_number("n_trials", self.n_trials, low=4, high=1000)
@@ -197,61 +192,75 @@ def stimulated_side(target: str, lesion: H.Lesion) -> str | None:
 
 
 # ---- sessions ---------------------------------------------------------------------------------
-def m1_session(protocol, weight_scale_ee: float, seed: int) -> tuple[float, float]:
-    """Early change (fraction of baseline) of the stimulated hemisphere's E->E synapses, and the
-    session's activity for the consolidation layer (BDNF dose, 1 = a delivered session).
+def session_options(settings: StrokeSettings, network=None):
+    """Network options of the stimulated hemisphere's sessions (:class:`mechtms.coupling.NetworkOptions`).
 
-    The plasticity layer's after-effect of the session (:func:`mechtms.plasticity.after_effect`,
-    30 min after the session) at the hemisphere's current weight where the layer accepts it.
+    Default: one hemisphere's column (``settings.hemispheres``: its network, ``n_per_side``
+    neurons) with the chain's other defaults. The sessions run on that isolated column, not on the
+    two-hemisphere network (``docs/stroke.md``, "Sessions"): the chain's plasticity population is
+    driven by one network spec (:class:`mechtms.plasticity.NetworkDrive` has no prebuilt instance,
+    stimulation mask or synapse-sample mask). Intensities are in % of that column's own RMT, as the
+    plasticity layer's calibration.
     """
-    import inspect
+    from ..coupling import NetworkOptions
 
-    from .. import plasticity
+    if network is not None:
+        if not isinstance(network, NetworkOptions):
+            raise ValueError(f"network must be a mechtms.coupling.NetworkOptions, got {type(network).__name__}")
+        return network
+    hem = settings.hemispheres
+    from ..network import networks as nets
 
-    if protocol.sham or protocol.n_delivered == 0:
-        return 0.0, 0.0
-    kw: dict[str, Any] = {}
-    params = inspect.signature(plasticity.after_effect).parameters
-    if "weight_scale_ee" in params:
-        kw["weight_scale_ee"] = weight_scale_ee
-    if "seed" in params:
-        kw["seed"] = seed
-    return float(plasticity.after_effect(protocol, **kw)) / 100.0, 1.0
+    spec = hem.spec
+    name = spec.name if isinstance(spec.name, str) and nets.get(spec.name) == spec else spec
+    return NetworkOptions(network=name, n_neurons=hem.n_per_side)
 
 
 _M1_COURSES: dict[tuple, dict] = {}
 
 
-def _m1_course(course, seed: int, settings: StrokeSettings, days: np.ndarray, clock_h: float) -> dict:
-    """Sessions over one M1: per-session early change, per-day consolidated weight (cached per
-    protocol, calendar, seed, plastic fraction and read-out days: the same sessions over either
-    hemisphere leave the same weights)."""
-    key = (course.protocol, tuple(course.session_start_times_h()), seed, settings.plastic_fraction,
+def _m1_course(course, seed: int, opts, days: np.ndarray, clock_h: float, feedback: bool = True) -> dict:
+    """Sessions over one M1 (cached per protocol, calendar, seed, network options, feedback and
+    read-out days: the same sessions over either hemisphere leave the same weights)."""
+    key = (course.protocol, tuple(course.session_start_times_h()), course.end_day, seed, opts, bool(feedback),
            tuple(int(d) for d in days), clock_h)
     if key not in _M1_COURSES:
-        _M1_COURSES[key] = _m1_course_run(course, seed, settings, days, clock_h)
+        _M1_COURSES[key] = _m1_course_run(course, seed, opts, days, clock_h, feedback)
     return _M1_COURSES[key]
 
 
-def _m1_course_run(course, seed: int, settings: StrokeSettings, days: np.ndarray, clock_h: float) -> dict:
-    from .. import consolidation
+def _m1_course_run(course, seed: int, opts, days: np.ndarray, clock_h: float, feedback: bool) -> dict:
+    """The chain's unit step (:func:`mechtms.coupling.session_step`) for every session: the network
+    runs the session with its E->E weights at the carried weight, its sampled synapses drive the
+    plasticity population, and consolidation runs to the next session; the weight at each read-out
+    is read from the consolidation traces (hours since the course start)."""
+    from .. import consolidation, coupling
 
     times = course.session_start_times_h()
     read_h = days * 24.0 + clock_h
-    w_day = np.zeros(days.size)
-    early = np.zeros(times.size)
-    scale_at = np.ones(times.size)
-    state = None
-    ends = np.r_[times[1:], max(times[-1], read_h.max()) + 1.0] if times.size else np.zeros(0)
-    for k, (t0, t1) in enumerate(zip(times, ends, strict=True)):
-        w_now = 0.0 if state is None else float(state.w_total)
-        scale_at[k] = 1.0 + float(settings.plastic_fraction or 0.0) * w_now
-        early[k], activity = m1_session(course.protocol, scale_at[k], seed)
-        state, trace = consolidation.step(state, early[k], activity, float(t1 - t0))
-        sel = (read_h >= t0) & (read_h < t1)
-        if sel.any():
-            w_day[sel] = np.interp(read_h[sel], trace["time"].values + times[0], trace["w_total"].values)
-    return {"w_total": w_day, "early_dW": early, "weight_scale_at_session": scale_at}
+    end_h = max((course.end_day + 1) * 24.0, float(read_h.max()) + 1.0)
+    reference = coupling.reference_activity(seed, opts)
+    state = coupling.CortexState.rest()
+    traces = []
+    first = float(times[0]) if times.size else end_h
+    if first > 0:
+        cons, tr = consolidation.step(state.consolidation, 0.0, 0.0, first, reference=reference)
+        state = coupling.CortexState(cons, None)
+        traces.append(tr)
+    records = []
+    for k, t_k in enumerate(times):
+        t_next = float(times[k + 1]) if k + 1 < times.size else end_h
+        state, tr, rec = coupling.session_step(course.protocol, state, t_next - float(t_k), seed=seed, opts=opts,
+                                               reference=reference, feedback=feedback)
+        traces.append(tr)
+        records.append(rec)
+    t = np.concatenate([tr.time.values for tr in traces])
+    w = np.concatenate([tr["w_total"].values for tr in traces])
+    order = np.argsort(t, kind="stable")
+    w_day = np.interp(read_h, t[order], w[order])
+    col = {name: np.array([float(r[name]) for r in records]) for name in
+           ("early_dW", "weight_scale", "weight_clipped", "bdnf_dose", "dW_sd_percent", "post_spikes_per_cell")}
+    return {"w_total": w_day, **col, "reference": reference}
 
 
 # ---- daily probes -------------------------------------------------------------------------------
@@ -379,30 +388,37 @@ def resolve_course(course, target: str | None = None):
 
 
 def course_states(course, target: str, seed: int, settings: StrokeSettings, lesion: H.Lesion, day: np.ndarray,
-                  readout_clock_h: float = 20.0) -> dict:
+                  readout_clock_h: float = 20.0, *, network=None, coupling: bool = True) -> dict:
     """What the sessions leave at each read-out day: arrays over ``day``.
 
     Returns ``w_total``, ``pc_gain``, ``dentate``, ``thalamic_gain`` (ipsilesional), ``scale``
     (E->E factor of the stimulated side), ``value`` (the one scalar the network state varies
     along: ``scale`` for an M1 target, ``thalamic_gain`` for the cerebellum), ``cst``, and
-    ``early_dW`` (per session), ``side`` (stimulated hemisphere or None).
+    ``early_dW`` (per session), ``side`` (stimulated hemisphere or None), ``sessions`` (per-session
+    records of :func:`mechtms.coupling.session_step` for an M1 target, else None).
+    ``network``: the sessions' :class:`mechtms.coupling.NetworkOptions` (:func:`session_options`);
+    ``coupling=False``: every session sees the baseline network and synapses.
     """
     side = stimulated_side(target, lesion)
     w_total = np.zeros(day.size)
     pc_gain = np.ones(day.size)
+    sessions = None
     if side is not None:
-        m1 = _m1_course(course, seed, settings, day, readout_clock_h)
-        w_total, early = m1["w_total"], m1["early_dW"]
+        sessions = _m1_course(course, seed, session_options(settings, network), day, readout_clock_h, coupling)
+        w_total, early = sessions["w_total"], sessions["early_dW"]
     else:
         cer = cb.purkinje_gain_course(course.protocol, course.session_start_times_h(), day,
                                       rule=settings.purkinje_rule, fraction=settings.purkinje_fraction,
                                       readout_clock_h=readout_clock_h)
         pc_gain, w_total, early = cer["pc_gain"], cer["w_total"], cer["early_dW"]
-    frac = float(settings.plastic_fraction or 0.0)
-    scale = 1.0 + frac * w_total if side is not None else np.ones(day.size)
+    from ..coupling import weight_to_network_scale
+
+    # the hemisphere's E->E factor at the read-out: the chain's conversion (mechtms.coupling)
+    scale = (np.array([weight_to_network_scale(w)[0] for w in w_total]) if side is not None
+             else np.ones(day.size))
     drive_rel = np.array([cb.thalamic_drive(g, settings.mf_input) for g in pc_gain])
     gain_ipsi = np.array([cb.thalamic_gain(d) for d in drive_rel])
-    return {"w_total": w_total, "pc_gain": pc_gain, "early_dW": np.asarray(early), "side": side,
+    return {"w_total": w_total, "pc_gain": pc_gain, "early_dW": np.asarray(early), "side": side, "sessions": sessions,
             "dentate": np.array([cb.dentate_output(g, settings.mf_input) for g in pc_gain]),
             "thalamic_gain": gain_ipsi, "scale": scale, "value": scale if side is not None else gain_ipsi,
             "cst": X.spared_output(lesion.cst_spared, settings.onset_days + day)}
@@ -472,17 +488,26 @@ _LONG = {"MEP_ipsilesional": "lesioned side, test_intensity", "MEP_ipsilesional_
          "asymmetry": "model pdBSI of resting population rates"}
 
 
+#: Options of :func:`simulate` besides the course, condition and seed (``mt.simulate`` passes them on).
+OPTIONS = ("target", "settings", "days", "readout_days", "readout_clock_h", "coupling", "network", "progress")
+
+
 def simulate(course, condition=None, seed: int = 0, *, target: str | None = None,
              settings: StrokeSettings | None = None, days: int | None = None, readout_days=None,
-             readout_clock_h: float = 20.0, progress: bool = False, **ignored):
+             readout_clock_h: float | None = None, coupling: bool = True, network=None, progress: bool = False,
+             **unknown):
     """Run a course over one target of the post-stroke brain; daily read-outs of both hemispheres.
+
+    The engine of the ``stroke`` condition: ``mt.simulate(course, condition="stroke", seed=...,
+    target=..., settings=...)`` calls it (``mechtms.stroke.condition``).
 
     Parameters
     ----------
     course : Course, Protocol or preset name
         A Protocol is given 2 weeks of 5 sessions; a preset name its own course.
     condition : Condition or str, optional
-        Unused beyond provenance (the condition that dispatched here).
+        The condition that dispatched here: its ``readout_clock_h`` is the default; its name
+        goes into the provenance.
     seed : int
         Network instance, noise, probes (and, with ``settings.cst_distribution``, the patient's
         spared tract).
@@ -495,10 +520,18 @@ def simulate(course, condition=None, seed: int = 0, *, target: str | None = None
     readout_days : sequence of int, optional
         Probe only these days and day 0 (the BBS anchor), e.g. ``(14,)`` for baseline and
         course end in cohorts.
-    readout_clock_h : float
-        Clock time of the daily read-outs.
-    **ignored
-        Options of the cortex chain that do not apply here (e.g. ``network=``).
+    readout_clock_h : float, optional
+        Clock time of the daily read-outs (default the condition's, else 20 h).
+    coupling : bool
+        As in the cortex chain: ``False`` runs every M1 session on the baseline network and
+        baseline synapses (no session-to-session feedback). The cerebellar rule has no network
+        and ignores it.
+    network : mechtms.coupling.NetworkOptions, optional
+        How the stimulated hemisphere's sessions are run (default :func:`session_options`: one
+        hemisphere's column of ``settings.hemispheres``). The daily probes always use the
+        two-hemisphere network of ``settings``.
+    progress : bool
+        Print each read-out day's drive.
 
     Returns
     -------
@@ -506,6 +539,12 @@ def simulate(course, condition=None, seed: int = 0, *, target: str | None = None
     """
     import xarray as xr
 
+    if unknown:
+        name = sorted(unknown)[0]
+        raise _checks.unknown_name("option of the stroke runner", name, OPTIONS, exc=ValueError)
+    if readout_clock_h is None:
+        readout_clock_h = float(getattr(condition, "readout_clock_h", 20.0))
+    readout_clock_h = _checks.finite_number("readout_clock_h", readout_clock_h, low=0, high=24, high_open=True)
     settings = StrokeSettings() if settings is None else settings
     if not isinstance(settings, StrokeSettings):
         raise ValueError(f"settings must be a StrokeSettings, got {type(settings).__name__}")
@@ -518,7 +557,9 @@ def simulate(course, condition=None, seed: int = 0, *, target: str | None = None
         day = np.unique(np.asarray([0] + [_checks.whole_number("readout_days", d, low=0, high=last)
                                           for d in np.atleast_1d(readout_days)], dtype=int))
     lesion = subject_lesion(settings, seed)
-    st = course_states(course, target, seed, settings, lesion, day, readout_clock_h)
+    opts = session_options(settings, network)
+    st = course_states(course, target, seed, settings, lesion, day, readout_clock_h, network=opts,
+                       coupling=bool(coupling))
     ref = _healthy_reference(settings, seed)
     rows = []
     for i, d in enumerate(day):
@@ -550,6 +591,14 @@ def simulate(course, condition=None, seed: int = 0, *, target: str | None = None
     ds["dW_percent"] = ("session", 100.0 * st["early_dW"], {"units": "%",
                                                             "long_name": "early change of the stimulated synapses"})
     ds["session_day"] = ("session", course.session_days, {"units": "day"})
+    sess = st["sessions"]
+    nan = np.full(course.n_sessions, np.nan)
+    for name, unit, long in (
+            ("weight_scale", "1", "stimulated hemisphere's E->E factor in the session (mechtms.coupling)"),
+            ("weight_clipped", "1", "1 if the carried weight was clipped to the network's valid range"),
+            ("bdnf_dose", "1 (1 = reference session)", "session input of the cortical BDNF model"),
+            ("post_spikes_per_cell", "spikes", "evoked postsynaptic spikes per E cell over the session")):
+        ds[name] = ("session", nan if sess is None else sess[name], {"units": unit, "long_name": long})
     ds.attrs.update({
         "mechtms_version": __version__,
         "condition": "stroke" if condition is None else str(getattr(condition, "name", condition)),
@@ -557,5 +606,7 @@ def simulate(course, condition=None, seed: int = 0, *, target: str | None = None
         "course": json.dumps(course.summary()), "protocol": course.protocol.label(),
         "sham": int(bool(course.protocol.sham)), "settings": repr(settings), "readout_clock_h": readout_clock_h,
         "cst_spared_onset": lesion.cst_spared, "network": settings.hemispheres.spec.name,
+        "coupling": int(bool(coupling)), "session_network": json.dumps(opts.summary(), sort_keys=True, default=str),
+        "condition_source": str(getattr(condition, "source", "")),
     })
     return ds
