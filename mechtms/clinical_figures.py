@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -156,7 +157,7 @@ def pain_figures(network=None, seed: int = 0, intensities=None, sessions=None) -
     return out
 
 
-RAT_GROUPS = {
+RAT_GROUPS: dict[str, dict[str, Any]] = {
     "control_sham": dict(cort_rel=1.0, trk_inhib=0.0, active=False),
     "cus_sham": dict(cort_rel=None, trk_inhib=0.0, active=False),
     "cus_rtms": dict(cort_rel=None, trk_inhib=0.0, active=True),
