@@ -187,7 +187,7 @@ def rat_figures(network=None, seed: int = 0, groups=None, sessions: int | None =
         out[name] = {r: float(last[r]) for r in RAT_READOUTS}
     if "control_sham" in out:
         ref = out["control_sham"]
-        for name, vals in out.items():
+        for vals in out.values():
             vals.update({f"{r}_rel": vals[r] / ref[r] for r in RAT_READOUTS if r != "sucrose_preference"})
     return {"groups": out, "daily": daily}
 
