@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import mechtms as mt
-from mechtms import conditions, conditions_clinical as cc, protocols
+from mechtms import conditions, protocols
+from mechtms import conditions_clinical as cc
 from mechtms.clinical_figures import endpoint_day, weekday_course
 from mechtms.coupling import NetworkOptions
 
