@@ -64,6 +64,23 @@ def main() -> None:
         print(f"{label:12s} {legacy[label]:14.3f}s {t_net:8.1f}s {t_syn:8.1f}s {total:7.1f}s {target:6.0f}s "
               f"{total / legacy[label]:8.0f} {res.dW_percent:+7.1f}  {ok}")
 
+    # synapses over threads (numba.prange) against the serial loop, same activity, bit-identical
+    from mechtms.plasticity import _kernel as K
+
+    p = sessions["1 Hz x 900"][0] if "1 Hz x 900" in sessions else next(iter(sessions.values()))[0]
+    activity = drv.network_activity(p)
+    t_par = best_of(lambda: pl.run_session(p, activity=activity), repeat=2)
+    parallel_kernel = K.run_population
+    K.run_population = K.run_population_serial
+    try:
+        t_ser = best_of(lambda: pl.run_session(p, activity=activity), repeat=2)
+    finally:
+        K.run_population = parallel_kernel
+    import numba
+
+    print(f"synapse population of {p.name}: serial {t_ser:.2f} s, parallel ({numba.get_num_threads()} threads) "
+          f"{t_par:.2f} s, ratio {t_ser / t_par:.2f}x")
+
     diffs = []
     for name in ("itbs_600", "ctbs_600", "rtms_1hz_900"):
         p = P.preset(name)

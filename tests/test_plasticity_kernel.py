@@ -102,3 +102,18 @@ def test_no_events_no_calcium_and_W_returns_with_tau_decay():
     expected = 1.0 + 0.2 * np.exp(-3600.0 / params.tau_decay)
     assert run.y_end[0, K.I_CA] == 0.0
     assert abs(run.y_end[0, K.I_W] - expected) / (1e-12 + 1e-9 * expected) < 10
+
+
+def test_parallel_population_is_bit_identical_to_the_serial_loop(monkeypatch):
+    """``run_population`` spreads synapses over threads (numba.prange); each synapse owns its
+    scratch arrays and output rows, so the session must equal the serial loop bit for bit."""
+    from mechtms import plasticity, protocols
+    from mechtms.plasticity import drive
+
+    activity = drive.slice_activity(5.0, 60, n_synapses=16, seed=4)
+    p = protocols.rtms(5.0, 60, 100.0)
+    parallel = plasticity.run_session(p, seed=4, activity=activity, after_s=60.0)
+    monkeypatch.setattr(K, "run_population", K.run_population_serial)
+    serial = plasticity.run_session(p, seed=4, activity=activity, after_s=60.0)
+    for name in ("W_after", "W_session_end", "ca_integral_uM_s", "ca_peak_uM", "t_ltp_s"):
+        np.testing.assert_array_equal(getattr(parallel, name), getattr(serial, name), err_msg=name)

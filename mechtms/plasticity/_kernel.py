@@ -31,7 +31,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 STATE = ("x", "b_f", "b_s", "h_nr", "e_r", "e_d", "a_f", "a_s", "Ca", "K", "M", "W", "Ca_int")
 N_STATE = len(STATE)
@@ -262,7 +262,65 @@ def _integrate_to(p, g, cb, lin, t_anchor, t, t_stop, y, h, rtol, atol, h_max, k
 
 
 @njit(cache=True)
-def run_population(p, g_homeo, ca_bg, ev_ptr, ev_t, ev_kind, ev_amp, y0, t0, t1, rec_t, rtol, atol, h_max, h_event,
+def _run_synapse(s, p, g_homeo, ca_bg, ev_ptr, ev_t, ev_kind, ev_amp, y0, t0, t1, rec_t, rtol, atol, h_max, h_event,
+                 y_out, rec, stats):
+    """Synapse ``s`` of :func:`run_population` (its own scratch arrays: synapses are independent)."""
+    n_rec = rec_t.shape[0]
+    lin = np.empty(N_LIN)
+    y = np.empty(N_INT)
+    k1 = np.empty(N_INT)
+    kk = np.empty((6, N_INT))
+    ytmp = np.empty(N_INT)
+    ynew = np.empty(N_INT)
+    for i in range(N_LIN):
+        lin[i] = y0[s, i]
+    for i in range(N_INT):
+        y[i] = y0[s, N_LIN + i]
+    st = stats[s]
+    for i in range(st.shape[0]):
+        st[i] = 0.0
+    st[0] = y[0]
+    t = t0
+    t_anchor = t0
+    h = h_event
+    k = ev_ptr[s]
+    end = ev_ptr[s + 1]
+    while k < end and ev_t[k] < t0:
+        k += 1
+    r = 0
+    while r < n_rec and rec_t[r] < t0:
+        r += 1
+    while True:
+        t_ev = ev_t[k] if k < end else np.inf
+        t_rec = rec_t[r] if r < n_rec else np.inf
+        t_stop = min(t_ev, t_rec, t1)
+        t, h = _integrate_to(p, p.G * g_homeo[s], ca_bg[s], lin, t_anchor, t, t_stop, y, h, rtol, atol, h_max, k1, kk, ytmp, ynew, st)
+        while r < n_rec and rec_t[r] <= t:
+            rec[s, r, 0] = y[3]
+            rec[s, r, 1] = y[0]
+            rec[s, r, 2] = y[1]
+            rec[s, r, 3] = y[2]
+            rec[s, r, 4] = _theta_p(p, y[2])
+            r += 1
+        if k < end and ev_t[k] <= t and t_ev <= t1:
+            _advance_linear(p, lin, t - t_anchor)
+            t_anchor = t
+            while k < end and ev_t[k] <= t:
+                _apply_event(p, lin, ev_kind[k], ev_amp[k], y[3])
+                k += 1
+            if h > h_event:
+                h = h_event
+        elif t >= t1:
+            break
+    _advance_linear(p, lin, t1 - t_anchor)
+    for i in range(N_LIN):
+        y_out[s, i] = lin[i]
+    for i in range(N_INT):
+        y_out[s, N_LIN + i] = y[i]
+
+
+@njit(cache=True)
+def run_population_serial(p, g_homeo, ca_bg, ev_ptr, ev_t, ev_kind, ev_amp, y0, t0, t1, rec_t, rtol, atol, h_max, h_event,
                    y_out, rec, stats):
     """Integrate every synapse from ``t0`` to ``t1`` (s).
 
@@ -294,57 +352,19 @@ def run_population(p, g_homeo, ca_bg, ev_ptr, ev_t, ev_kind, ev_amp, y0, t0, t1,
         Highest accepted Ca (µM), accepted and rejected steps, time with Ca above θ_d and
         above θ_p (s).
     """
-    n_syn = ev_ptr.shape[0] - 1
-    n_rec = rec_t.shape[0]
-    lin = np.empty(N_LIN)
-    y = np.empty(N_INT)
-    k1 = np.empty(N_INT)
-    kk = np.empty((6, N_INT))
-    ytmp = np.empty(N_INT)
-    ynew = np.empty(N_INT)
-    for s in range(n_syn):
-        for i in range(N_LIN):
-            lin[i] = y0[s, i]
-        for i in range(N_INT):
-            y[i] = y0[s, N_LIN + i]
-        st = stats[s]
-        for i in range(st.shape[0]):
-            st[i] = 0.0
-        st[0] = y[0]
-        t = t0
-        t_anchor = t0
-        h = h_event
-        k = ev_ptr[s]
-        end = ev_ptr[s + 1]
-        while k < end and ev_t[k] < t0:
-            k += 1
-        r = 0
-        while r < n_rec and rec_t[r] < t0:
-            r += 1
-        while True:
-            t_ev = ev_t[k] if k < end else np.inf
-            t_rec = rec_t[r] if r < n_rec else np.inf
-            t_stop = min(t_ev, t_rec, t1)
-            t, h = _integrate_to(p, p.G * g_homeo[s], ca_bg[s], lin, t_anchor, t, t_stop, y, h, rtol, atol, h_max, k1, kk, ytmp, ynew, st)
-            while r < n_rec and rec_t[r] <= t:
-                rec[s, r, 0] = y[3]
-                rec[s, r, 1] = y[0]
-                rec[s, r, 2] = y[1]
-                rec[s, r, 3] = y[2]
-                rec[s, r, 4] = _theta_p(p, y[2])
-                r += 1
-            if k < end and ev_t[k] <= t and t_ev <= t1:
-                _advance_linear(p, lin, t - t_anchor)
-                t_anchor = t
-                while k < end and ev_t[k] <= t:
-                    _apply_event(p, lin, ev_kind[k], ev_amp[k], y[3])
-                    k += 1
-                if h > h_event:
-                    h = h_event
-            elif t >= t1:
-                break
-        _advance_linear(p, lin, t1 - t_anchor)
-        for i in range(N_LIN):
-            y_out[s, i] = lin[i]
-        for i in range(N_INT):
-            y_out[s, N_LIN + i] = y[i]
+    for s in range(ev_ptr.shape[0] - 1):
+        _run_synapse(s, p, g_homeo, ca_bg, ev_ptr, ev_t, ev_kind, ev_amp, y0, t0, t1, rec_t, rtol, atol, h_max,
+                     h_event, y_out, rec, stats)
+
+
+@njit(cache=True, parallel=True)
+def run_population(p, g_homeo, ca_bg, ev_ptr, ev_t, ev_kind, ev_amp, y0, t0, t1, rec_t, rtol, atol, h_max, h_event,
+                   y_out, rec, stats):
+    """:func:`run_population_serial` with the synapses spread over threads (``numba.prange``).
+
+    Each synapse writes only its own rows of ``y_out``, ``rec`` and ``stats`` and uses its own
+    scratch arrays, so the result is bit-identical to the serial loop (tested).
+    """
+    for s in prange(ev_ptr.shape[0] - 1):
+        _run_synapse(s, p, g_homeo, ca_bg, ev_ptr, ev_t, ev_kind, ev_amp, y0, t0, t1, rec_t, rtol, atol, h_max,
+                     h_event, y_out, rec, stats)
