@@ -113,6 +113,11 @@ def _init_worker(target, readouts, env: dict | None = None, parent_pid: int | No
             del os.environ[key]
         os.environ.update(env)
     logging.getLogger("roadrunner").setLevel(logging.ERROR)
+    # the processes are the parallelism: one numba thread each (the synapse population's kernel
+    # is parallel over synapses; results do not depend on the thread count)
+    import numba
+
+    numba.set_num_threads(1)
     _WORKER["target"], _WORKER["readouts"] = target, readouts
     warm = getattr(target, "warm", None)
     if warm is not None:
