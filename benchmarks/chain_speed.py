@@ -4,7 +4,7 @@ shortcuts against the full computation in the same run:
 
 * the network's repeated-block shortcut (``NetworkOptions.max_periods=2``) against whole
   sessions in the network (``max_periods=None``), on a 4-session course with empty caches;
-* 30 against 60 sampled synapses (the synapse population's cost is linear in it).
+* the default 30 against 60 sampled synapses (the synapse population's cost is linear in it).
 
 Run: .venv/bin/python benchmarks/chain_speed.py [--days 28]
 """
@@ -82,9 +82,9 @@ def main():
     t_full, _ = timed(mt.simulate, "sci_15hz_mouse", condition="sci", days=days, network=full)
     print(f"{days}-session 15 Hz course, empty caches: repeated blocks {t_short:.1f} s; whole sessions "
           f"{t_full:.1f} s; ratio {t_full / t_short:.2f}x")
-    half = coupling.NetworkOptions(n_synapses=30)
-    t30, _ = timed(mt.simulate, "sci_15hz_mouse", condition="sci", days=days, network=half)
-    t60, _ = timed(mt.simulate, "sci_15hz_mouse", condition="sci", days=days)
+    double = coupling.NetworkOptions(n_synapses=60)
+    t60, _ = timed(mt.simulate, "sci_15hz_mouse", condition="sci", days=days, network=double)
+    t30, _ = timed(mt.simulate, "sci_15hz_mouse", condition="sci", days=days)
     print(f"{days}-session course, network cached: 60 synapses {t60:.1f} s, 30 synapses {t30:.1f} s; "
           f"ratio {t60 / t30:.2f}x")
 

@@ -5,7 +5,7 @@ the sign of plasticity reaches the MEP and the lesion, intensity reaches them th
 recruitment, sessions accumulate through consolidation with diminishing returns, the network
 and the session-to-session feedback change the result, and biological knock-outs remove the
 benefit. Courses are short (``MECHTMS_FAST``: 3 daily sessions, else 7) and the synapse
-population has 30 synapses (the chain's default is 60) to keep the suite fast.
+population has the chain's default 30 synapses.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from mechtms import conditions, coupling, protocols
 
 FAST = bool(os.environ.get("MECHTMS_FAST"))
 DAYS = 3 if FAST else 7
-OPTS = coupling.NetworkOptions(n_synapses=30)
+OPTS = coupling.NetworkOptions()
 INCOMPLETE = "sci_incomplete"
 
 

@@ -24,7 +24,10 @@ class NetworkOptions:
     n_neurons : int
         Network size.
     n_synapses : int
-        Sampled E->E synapses of the plasticity population (``mechtms.plasticity``).
+        Sampled E->E synapses of the plasticity population (``mechtms.plasticity``). 30 (the
+        default) gives the population mean of a session's change to ~2 percentage points
+        (standard error; the spread over synapses is 5-15 points) at half the cost of 60; the
+        synapse population is most of a course's run time (benchmarks/chain_speed.py).
     max_periods : int or None
         The network simulates the first ``max_periods`` train periods of a session
         (continuous protocols: that many 60-s blocks) and repeats them over the session; the
@@ -42,7 +45,7 @@ class NetworkOptions:
 
     network: Any = DEFAULT_NETWORK
     n_neurons: int = 1000
-    n_synapses: int = 60
+    n_synapses: int = 30
     max_periods: int | None = 2
     max_pulses: int = 60
     baseline_s: float = 4.0
