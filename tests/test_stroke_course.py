@@ -60,8 +60,12 @@ def test_bbs_proxy_function_equals_the_runners_bbs():
 
 
 def test_target_comes_from_the_course_and_bad_targets_are_refused():
+    from mechtms import conditions, coupling
+
     c = _course("lf_rtms_1hz_stroke")
     assert c.target == "contralesional_M1"
+    # a preset's name given to mt.simulate brings its published course (calendar and target)
+    assert coupling.as_course("lf_rtms_1hz_stroke", conditions.get("stroke")) == c
     with pytest.raises(ValueError, match="target='ipsilesional_M1' contradicts the course's target"):
         SC.simulate(c, settings=TINY, target="ipsilesional_M1")
     with pytest.raises(ValueError, match="target.*'cerebelum'.*Did you mean 'cerebellum'"):
@@ -238,22 +242,23 @@ def test_hf_rtms_helps_over_the_lesioned_m1_and_not_over_the_unaffected_one(stat
     assert _bbs(states, "HF ipsilesional") > _bbs(states, "sham")
 
 
-@pytest.mark.xfail(strict=False, reason="PENDING the plasticity recalibration (branch plast): the network-driven calcium layer gives this iTBS pattern LTD (-7.5 %) on `cortex`, so the inverse Purkinje rule makes Purkinje output rise and the dentate fall: cerebellar iTBS is 2.8 BBS points below sham (docs/stroke.md)")
+@pytest.mark.xfail(strict=True, reason="NOT REPRODUCED (docs/stroke.md section 7): measured cerebellar iTBS - sham = 0.00 BBS points. The chain's plasticity population barely responds to iTBS at 80 % AMT (early change -3.7 %, Purkinje +3.7 % by the inverse rule) and the session evokes no spike above the spontaneous rate (BDNF dose 0): nothing consolidates, the dentate is at baseline on day 14, and no postural weight can give +4.24 (mechtms.stroke.calibration.postural_weight refuses)")
 def test_cerebellar_itbs_bbs_gain_calibration(states):
-    """CALIBRATION (POSTURAL_WEIGHT was solved for it, seed 0): cerebellar iTBS minus sham at the end
-    of the course is the BMC Neurology 2024 meta-analysis' BBS mean difference, 4.24 points; asserted
-    within its 95 % CI (2.19-6.29) because the probe here uses fewer trials than the calibration."""
+    """CALIBRATION target (POSTURAL_WEIGHT = 2.9 was solved for it on the earlier mean-field plasticity
+    layer, seed 0): cerebellar iTBS minus sham at the end of the course is the BMC Neurology 2024
+    meta-analysis' BBS mean difference, 4.24 points; asserted within its 95 % CI (2.19-6.29). On the
+    chain the weight cannot be re-solved: the arm leaves the dentate output at baseline."""
     md = _bbs(states, "cerebellar iTBS") - _bbs(states, "sham")
     assert K.CEREBELLAR_BBS_MD[1] <= md <= K.CEREBELLAR_BBS_MD[2]
 
 
-@pytest.mark.xfail(strict=False, reason="PENDING the plasticity recalibration (branch plast): the network-driven calcium layer gives this iTBS pattern LTD (-7.5 %) on `cortex`, so the inverse Purkinje rule makes Purkinje output rise and the dentate fall: cerebellar iTBS is 2.8 BBS points below sham (docs/stroke.md)")
+@pytest.mark.xfail(strict=True, reason="NOT REPRODUCED (docs/stroke.md section 7): measured cerebellar and M1 iTBS both 0.00 BBS points over sham: on the chain neither course consolidates anything at 80 % AMT (BDNF dose 0), so nothing separates the two targets")
 def test_cerebellar_versus_m1_itbs(states):
     """VALIDATION (Liao et al. 2024 in the balance review: cerebellar iTBS > M1 iTBS on FMA-LE,
     P = 0.037; BBS greater but not significantly). With the calibrated postural term the cerebellar
     arm's BBS proxy exceeds the M1 arm's; the corticospinal drive alone (the network's own lower-limb
     read-out) does not: cerebellar iTBS moves the lesioned M1 through its tonic output only."""
-    assert _bbs(states, "cerebellar iTBS") > _bbs(states, "iTBS ipsilesional")
+    assert _bbs(states, "cerebellar iTBS") > _bbs(states, "iTBS ipsilesional") + 0.1   # 0.1: resolution margin
     assert states["iTBS ipsilesional"]["end"]["drive"] >= states["cerebellar iTBS"]["end"]["drive"] - 0.005
 
 
