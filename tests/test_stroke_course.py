@@ -17,11 +17,12 @@ from mechtms.stroke import cohort as CO
 from mechtms.stroke import course as SC
 from mechtms.stroke import hemispheres as H
 from mechtms.stroke import proxies as X
+from mechtms.stroke import trial as TR
 
 TINY = SC.StrokeSettings(hemispheres=H.Hemispheres(n_per_side=200), n_trials=4, asymmetry_s=2.0)
 #: The production network probed at each arm's exact day-14 state (the notebook's FAST settings too,
 #: so that it reuses these probes from the disk cache).
-FULL = SC.StrokeSettings(n_trials=6, asymmetry_s=5.0, weight_step=0.0)
+FULL = TR.FAST_SETTINGS
 END = 14  # the 2-week courses' last read-out day (sessions on days 1-5 and 8-12)
 
 
@@ -152,39 +153,16 @@ SESSIONS = NetworkOptions(n_neurons=300, n_synapses=30, max_periods=1)
 
 @pytest.fixture(scope="module")
 def states():
-    """Read-outs of the healthy reference, the baseline (day 0 = the sham's state: a sham delivers no
-    pulse and leaves the weights at baseline, test_lf_rtms_versus_sham_through_the_condition) and each
-    arm's state at day 14 (its sessions through mechtms.coupling.session_step with feedback, on
-    SESSIONS), probed on one two-hemisphere network instance (seed 0), with the day-14 spared tract."""
-    settings = FULL
-    lesion = settings.lesion
-    ref = SC._healthy_reference(settings, 0)
-    day = np.array([0, END])
-    cst = X.spared_output(lesion.cst_spared, settings.onset_days + day)
-    out = {"sham": {k: {**SC.readouts(1.0, float(cst[i]), side=None, lesion=lesion, settings=settings, seed=0,
-                                      ref=ref, pool_seed=0),
-                          "dentate": SC.cb.dentate_output(1.0, settings.mf_input), "value": 1.0}
-                    for i, k in enumerate(("baseline", "end"))}}
-    arms = {"LF contralesional": _course("lf_rtms_1hz_stroke"),
-            "HF ipsilesional": _course("hf_rtms_10hz_stroke"),
-            "HF contralesional": _course("hf_rtms_10hz_stroke", target="contralesional_M1"),
-            "iTBS ipsilesional": _course("m1_itbs_stroke"),
-            "cerebellar iTBS": _course("cerebellar_itbs_stroke")}
-    for name, c in arms.items():
-        c, target = SC.resolve_course(c)
-        st = SC.course_states(c, target, 0, settings, lesion, day, network=SESSIONS)
-        out[name] = {"baseline" if i == 0 else "end": {
-            **SC.readouts(float(st["value"][i]), float(cst[i]), side=st["side"], lesion=lesion, settings=settings,
-                          seed=0, ref=ref, pool_seed=0),
-            "dentate": float(st["dentate"][i]), "value": float(st["value"][i])} for i in (0, 1)}
-    return out
+    """Read-outs of the baseline (day 0 = the sham's state: a sham delivers no pulse and leaves the
+    weights at baseline, test_lf_rtms_versus_sham_through_the_condition) and each arm's state at day 14
+    (its sessions through mechtms.coupling.session_step with feedback, on SESSIONS; the cerebellar arm's
+    through the same plasticity run), probed on one two-hemisphere network instance (seed 0), with the
+    day-14 spared tract (mechtms.stroke.trial.states, which also prints docs/stroke.md's table)."""
+    return TR.states(FULL, SESSIONS, seed=0, end_day=END)
 
 
 def _bbs(states, arm, w=X.POSTURAL_WEIGHT):
-    base = states["sham"]["baseline"]
-    i0 = X.impairment(base["drive"], base["dentate"], w)
-    end = states[arm]["end"]
-    return float(X.bbs(X.impairment(end["drive"], end["dentate"], w), float(i0), FULL.bbs_start))
+    return TR.bbs(states, arm, FULL, w)
 
 
 def test_sham_recovers_spontaneously_within_the_trials_sham_arm(states):
