@@ -35,14 +35,19 @@ def _course(name, sham=False, target=None):
 
 # ---- structure --------------------------------------------------------------------------------
 def test_dataset_has_days_sessions_units_and_is_reproducible(tmp_path, monkeypatch):
-    """Same seed, same numbers, bit for bit: both runs compute every probe afresh (empty caches)."""
+    """Same seed, same numbers, bit for bit: both runs compute every probe and the Purkinje session
+    afresh (empty caches; a 300-pulse session keeps it short)."""
+    from mechtms.stroke import cerebellum as CB
+
     c = _course("cerebellar_itbs_stroke").replace(days=3)
-    monkeypatch.setenv("MECHTMS_CACHE_DIR", str(tmp_path / "one"))
-    SC._PROBES.clear()
-    a = SC.simulate(c, seed=1, settings=TINY)
-    monkeypatch.setenv("MECHTMS_CACHE_DIR", str(tmp_path / "two"))
-    SC._PROBES.clear()
-    b = SC.simulate(c, seed=1, settings=TINY)
+    c = c.replace(protocol=c.protocol.replace(pulses=300))
+    runs = []
+    for sub in ("one", "two"):
+        monkeypatch.setenv("MECHTMS_CACHE_DIR", str(tmp_path / sub))
+        SC._PROBES.clear()
+        CB._SESSIONS.clear()
+        runs.append(SC.simulate(c, seed=1, settings=TINY))
+    a, b = runs
     assert a.identical(b)
     assert list(a.day.values) == [0, 1, 2, 3] and a.sizes["session"] == c.n_sessions
     for name, var in a.data_vars.items():
