@@ -143,11 +143,10 @@ def purkinje_session(protocol, rule: str = "inverse", *, seed: int = 0, network=
     key = (protocol, int(seed), opts)
     if key not in _SESSIONS:
         from .. import coupling, plasticity
-        from ..coupling import _convert
 
         res = plasticity.run_session(protocol, None, seed=int(seed), drive=coupling.network_drive(opts),
                                      weight_scale_ee=1.0)
-        _SESSIONS[key] = {"cortical_dW": _convert.early_change(res), "activity": _convert.session_activity(res),
+        _SESSIONS[key] = {"cortical_dW": coupling.early_change(res), "activity": coupling.session_activity(res),
                           "reference": coupling.reference_activity(int(seed), opts)}
     out = dict(_SESSIONS[key])
     out["early_dW"] = -out["cortical_dW"] if rule == "inverse" else out["cortical_dW"]
