@@ -217,7 +217,7 @@ def test_mep_is_not_an_affine_copy_of_bms(arms):
 
 # ---- the Dataset ----------------------------------------------------------------------------------
 def test_dataset_has_units_provenance_and_the_declared_variables(arms):
-    ds = arms["itbs"]
+    ds = arms["15hz_100"]
     assert set(coupling.chain_variables(INCOMPLETE)) <= set(ds.data_vars)
     for name in ("BMS", "MEP", "W", "dW_percent", "volley", "pERK_cortex"):
         assert ds[name].attrs.get("units"), name

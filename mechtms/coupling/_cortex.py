@@ -27,7 +27,7 @@ import numpy as np
 from .. import consolidation, plasticity
 from ..protocols import Course, preset
 from . import _convert
-from ._options import NetworkOptions
+from ._options import DEFAULT_NETWORK, NetworkOptions
 
 #: The session whose evoked activity defines BDNF dose 1 (the BDNF model's course calibration):
 #: the 15 Hz SCI protocol at baseline weights (mechtms.consolidation, docs/consolidation.md).
@@ -50,12 +50,26 @@ def network_drive(opts: NetworkOptions) -> plasticity.NetworkDrive:
 _REFERENCE: dict[tuple, dict[str, float]] = {}
 
 
+def reference_options(opts: NetworkOptions) -> NetworkOptions:
+    """Where the reference session runs: the production M1 column at its own motor threshold and
+    default size, with the chain's sampling (``n_synapses``, ``max_periods``) and seed family.
+
+    The reference is a fixed physical calibration point of the BDNF dose (the activity of the
+    15 Hz SCI session in M1), not a property of the stimulated network: a weaker recruitment
+    (``x_rmt``), another size or another cortex (a DLPFC column) give a different dose.
+    """
+    return dataclasses.replace(opts, network=DEFAULT_NETWORK, n_neurons=NetworkOptions().n_neurons, x_rmt=None)
+
+
 def reference_activity(seed: int, opts: NetworkOptions, changes: Mapping[str, float] | None = None) -> dict[str, float]:
-    """Evoked activity of :data:`REFERENCE_PRESET` at baseline weights (BDNF dose 1)."""
-    key = (int(seed), opts, tuple(sorted(dict(changes or {}).items())))
+    """Evoked activity of :data:`REFERENCE_PRESET` at baseline weights on
+    :func:`reference_options` (BDNF dose 1). ``changes`` (synapse-model parameters) do not
+    change the network's spikes and are ignored (kept for the signature)."""
+    ref = reference_options(opts)
+    key = (int(seed), ref)
     if key not in _REFERENCE:
-        res = plasticity.run_session(preset(REFERENCE_PRESET), None, seed=seed, drive=network_drive(opts),
-                                     weight_scale_ee=1.0, changes=changes)
+        res = plasticity.run_session(preset(REFERENCE_PRESET), None, seed=seed, drive=network_drive(ref),
+                                     weight_scale_ee=1.0)
         _REFERENCE[key] = _convert.session_activity(res)
     return _REFERENCE[key]
 
