@@ -6,6 +6,7 @@ import pytest
 
 import mechtms as mt
 from mechtms import protocols
+from mechtms.coupling import NetworkOptions
 from mechtms.stroke import cerebellum as C
 from mechtms.stroke import proxies as X
 
@@ -67,30 +68,55 @@ def itbs_course():
     return protocols.preset_course("cerebellar_itbs_stroke")
 
 
-@pytest.mark.xfail(strict=False, reason="PENDING the plasticity recalibration (branch plast): the network-driven calcium layer now gives this iTBS pattern LTD on `cortex`, so the inverse rule gives Purkinje LTP (docs/stroke.md)")
+#: The chain's session network, small for CI; the same as tests/test_stroke_course.py's SESSIONS, so that
+#: both files share the plasticity run of the iTBS pattern (disk cache).
+SESSIONS = NetworkOptions(n_neurons=300, n_synapses=30, max_periods=1)
+
+
+def test_purkinje_session_is_the_chains_session_with_the_rules_sign(itbs_course):
+    """Structure: the stimulated Purkinje synapses change by minus (inverse rule) or plus (cortical) the
+    chain's plasticity population's early change for the same pulse pattern on the same network, and
+    consolidate with that session's own BDNF dose (its evoked activity relative to the chain's reference
+    session), as a cortical session does (mechtms.coupling.session_step)."""
+    days = np.arange(0, 15)
+    times = itbs_course.session_start_times_h()
+    inv = C.purkinje_gain_course(itbs_course.protocol, times, days, network=SESSIONS)
+    cor = C.purkinje_gain_course(itbs_course.protocol, times, days, rule="cortical", network=SESSIONS)
+    assert inv["early_dW"][0] == -cor["early_dW"][0] != 0.0
+    assert inv["pc_gain"][0] == 1.0                       # day 0: before the first session
+    np.testing.assert_array_equal(inv["bdnf_dose"], cor["bdnf_dose"])
+    ses = C.purkinje_session(itbs_course.protocol, "cortical", network=SESSIONS)
+    assert ses["early_dW"] == ses["cortical_dW"] == cor["early_dW"][0]
+    assert set(ses["activity"]) == {"post_spikes_per_cell", "ca_integral_uM_s"}
+
+
+@pytest.mark.xfail(strict=True, reason="NOT REPRODUCED (docs/stroke.md section 7): at iTBS's 80 % AMT the column's "
+                   "plasticity population is depressed (early change -3.7 % on the tests' 300-neuron column), so the "
+                   "inverse rule gives Purkinje LTP (+3.7 % per session); the session evokes no spike above the "
+                   "spontaneous rate (BDNF dose 0), nothing consolidates and the Purkinje gain is back at 1.000 on "
+                   "day 14")
 def test_inverse_rule_turns_itbs_into_less_purkinje_output(itbs_course):
     """Parallel fibre -> Purkinje synapses follow an inverse calcium rule (Coesmans et al. 2004,
-    Neuron 44:691): the iTBS pattern that potentiates cortical synapses depresses them, so
-    Purkinje output falls and the dentato-thalamic drive of M1 rises."""
+    Neuron 44:691): the iTBS pattern that potentiates cortical synapses (Huang et al. 2005) depresses
+    them, so Purkinje output falls and the dentato-thalamic drive of M1 rises over the course."""
     days = np.arange(0, 15)
-    inv = C.purkinje_gain_course(itbs_course.protocol, itbs_course.session_start_times_h(), days)
-    cor = C.purkinje_gain_course(itbs_course.protocol, itbs_course.session_start_times_h(), days,
-                                 rule="cortical")
-    assert inv["early_dW"][0] < 0 < cor["early_dW"][0]
-    assert inv["pc_gain"][0] == 1.0                       # day 0: before the first session
-    assert np.all(inv["pc_gain"][1:] < 1.0) and np.all(cor["pc_gain"][1:] > 1.0)
-    assert C.thalamic_drive(inv["pc_gain"][-1]) > 1.0 > C.thalamic_drive(cor["pc_gain"][-1])
+    inv = C.purkinje_gain_course(itbs_course.protocol, itbs_course.session_start_times_h(), days, network=SESSIONS)
+    assert inv["early_dW"][0] < 0
+    assert np.all(inv["pc_gain"][1:] < 0.999)
+    assert C.thalamic_drive(inv["pc_gain"][-1]) > 1.001
 
 
 def test_sham_changes_nothing(itbs_course):
     sham = itbs_course.protocol.as_sham()
-    out = C.purkinje_gain_course(sham, itbs_course.session_start_times_h(), np.arange(15))
-    assert np.all(out["pc_gain"] == 1.0)
+    out = C.purkinje_gain_course(sham, itbs_course.session_start_times_h(), np.arange(15), network=SESSIONS)
+    assert np.all(out["pc_gain"] == 1.0) and np.all(out["bdnf_dose"] == 0.0)
 
 
 def test_bad_rule_is_refused():
     with pytest.raises(ValueError, match="rule.*'invers'.*Did you mean 'inverse'"):
         C.session_change(protocols.preset("itbs_600"), rule="invers")
+    with pytest.raises(ValueError, match="network must be a mechtms.coupling.NetworkOptions"):
+        C.session_change(protocols.preset("itbs_600"), network="m1_column")
 
 
 # ---- proxies --------------------------------------------------------------------------------

@@ -17,11 +17,12 @@ from mechtms.stroke import cohort as CO
 from mechtms.stroke import course as SC
 from mechtms.stroke import hemispheres as H
 from mechtms.stroke import proxies as X
+from mechtms.stroke import trial as TR
 
 TINY = SC.StrokeSettings(hemispheres=H.Hemispheres(n_per_side=200), n_trials=4, asymmetry_s=2.0)
 #: The production network probed at each arm's exact day-14 state (the notebook's FAST settings too,
 #: so that it reuses these probes from the disk cache).
-FULL = SC.StrokeSettings(n_trials=6, asymmetry_s=5.0, weight_step=0.0)
+FULL = TR.FAST_SETTINGS
 END = 14  # the 2-week courses' last read-out day (sessions on days 1-5 and 8-12)
 
 
@@ -34,14 +35,19 @@ def _course(name, sham=False, target=None):
 
 # ---- structure --------------------------------------------------------------------------------
 def test_dataset_has_days_sessions_units_and_is_reproducible(tmp_path, monkeypatch):
-    """Same seed, same numbers, bit for bit: both runs compute every probe afresh (empty caches)."""
+    """Same seed, same numbers, bit for bit: both runs compute every probe and the Purkinje session
+    afresh (empty caches; a 300-pulse session keeps it short)."""
+    from mechtms.stroke import cerebellum as CB
+
     c = _course("cerebellar_itbs_stroke").replace(days=3)
-    monkeypatch.setenv("MECHTMS_CACHE_DIR", str(tmp_path / "one"))
-    SC._PROBES.clear()
-    a = SC.simulate(c, seed=1, settings=TINY)
-    monkeypatch.setenv("MECHTMS_CACHE_DIR", str(tmp_path / "two"))
-    SC._PROBES.clear()
-    b = SC.simulate(c, seed=1, settings=TINY)
+    c = c.replace(protocol=c.protocol.replace(pulses=300))
+    runs = []
+    for sub in ("one", "two"):
+        monkeypatch.setenv("MECHTMS_CACHE_DIR", str(tmp_path / sub))
+        SC._PROBES.clear()
+        CB._SESSIONS.clear()
+        runs.append(SC.simulate(c, seed=1, settings=TINY))
+    a, b = runs
     assert a.identical(b)
     assert list(a.day.values) == [0, 1, 2, 3] and a.sizes["session"] == c.n_sessions
     for name, var in a.data_vars.items():
@@ -60,8 +66,12 @@ def test_bbs_proxy_function_equals_the_runners_bbs():
 
 
 def test_target_comes_from_the_course_and_bad_targets_are_refused():
+    from mechtms import conditions, coupling
+
     c = _course("lf_rtms_1hz_stroke")
     assert c.target == "contralesional_M1"
+    # a preset's name given to mt.simulate brings its published course (calendar and target)
+    assert coupling.as_course("lf_rtms_1hz_stroke", conditions.get("stroke")) == c
     with pytest.raises(ValueError, match="target='ipsilesional_M1' contradicts the course's target"):
         SC.simulate(c, settings=TINY, target="ipsilesional_M1")
     with pytest.raises(ValueError, match="target.*'cerebelum'.*Did you mean 'cerebellum'"):
@@ -148,39 +158,16 @@ SESSIONS = NetworkOptions(n_neurons=300, n_synapses=30, max_periods=1)
 
 @pytest.fixture(scope="module")
 def states():
-    """Read-outs of the healthy reference, the baseline (day 0 = the sham's state: a sham delivers no
-    pulse and leaves the weights at baseline, test_lf_rtms_versus_sham_through_the_condition) and each
-    arm's state at day 14 (its sessions through mechtms.coupling.session_step with feedback, on
-    SESSIONS), probed on one two-hemisphere network instance (seed 0), with the day-14 spared tract."""
-    settings = FULL
-    lesion = settings.lesion
-    ref = SC._healthy_reference(settings, 0)
-    day = np.array([0, END])
-    cst = X.spared_output(lesion.cst_spared, settings.onset_days + day)
-    out = {"sham": {k: {**SC.readouts(1.0, float(cst[i]), side=None, lesion=lesion, settings=settings, seed=0,
-                                      ref=ref, pool_seed=0),
-                          "dentate": SC.cb.dentate_output(1.0, settings.mf_input), "value": 1.0}
-                    for i, k in enumerate(("baseline", "end"))}}
-    arms = {"LF contralesional": _course("lf_rtms_1hz_stroke"),
-            "HF ipsilesional": _course("hf_rtms_10hz_stroke"),
-            "HF contralesional": _course("hf_rtms_10hz_stroke", target="contralesional_M1"),
-            "iTBS ipsilesional": _course("m1_itbs_stroke"),
-            "cerebellar iTBS": _course("cerebellar_itbs_stroke")}
-    for name, c in arms.items():
-        c, target = SC.resolve_course(c)
-        st = SC.course_states(c, target, 0, settings, lesion, day, network=SESSIONS)
-        out[name] = {"baseline" if i == 0 else "end": {
-            **SC.readouts(float(st["value"][i]), float(cst[i]), side=st["side"], lesion=lesion, settings=settings,
-                          seed=0, ref=ref, pool_seed=0),
-            "dentate": float(st["dentate"][i]), "value": float(st["value"][i])} for i in (0, 1)}
-    return out
+    """Read-outs of the baseline (day 0 = the sham's state: a sham delivers no pulse and leaves the
+    weights at baseline, test_lf_rtms_versus_sham_through_the_condition) and each arm's state at day 14
+    (its sessions through mechtms.coupling.session_step with feedback, on SESSIONS; the cerebellar arm's
+    through the same plasticity run), probed on one two-hemisphere network instance (seed 0), with the
+    day-14 spared tract (mechtms.stroke.trial.states, which also prints docs/stroke.md's table)."""
+    return TR.states(FULL, SESSIONS, seed=0, end_day=END)
 
 
 def _bbs(states, arm, w=X.POSTURAL_WEIGHT):
-    base = states["sham"]["baseline"]
-    i0 = X.impairment(base["drive"], base["dentate"], w)
-    end = states[arm]["end"]
-    return float(X.bbs(X.impairment(end["drive"], end["dentate"], w), float(i0), FULL.bbs_start))
+    return TR.bbs(states, arm, FULL, w)
 
 
 def test_sham_recovers_spontaneously_within_the_trials_sham_arm(states):
@@ -238,22 +225,23 @@ def test_hf_rtms_helps_over_the_lesioned_m1_and_not_over_the_unaffected_one(stat
     assert _bbs(states, "HF ipsilesional") > _bbs(states, "sham")
 
 
-@pytest.mark.xfail(strict=False, reason="PENDING the plasticity recalibration (branch plast): the network-driven calcium layer gives this iTBS pattern LTD (-7.5 %) on `cortex`, so the inverse Purkinje rule makes Purkinje output rise and the dentate fall: cerebellar iTBS is 2.8 BBS points below sham (docs/stroke.md)")
+@pytest.mark.xfail(strict=True, reason="NOT REPRODUCED (docs/stroke.md section 7): measured cerebellar iTBS - sham = 0.00 BBS points. The chain's plasticity population barely responds to iTBS at 80 % AMT (early change -3.7 %, Purkinje +3.7 % by the inverse rule) and the session evokes no spike above the spontaneous rate (BDNF dose 0): nothing consolidates, the dentate is at baseline on day 14, and no postural weight can give +4.24 (mechtms.stroke.calibration.postural_weight refuses)")
 def test_cerebellar_itbs_bbs_gain_calibration(states):
-    """CALIBRATION (POSTURAL_WEIGHT was solved for it, seed 0): cerebellar iTBS minus sham at the end
-    of the course is the BMC Neurology 2024 meta-analysis' BBS mean difference, 4.24 points; asserted
-    within its 95 % CI (2.19-6.29) because the probe here uses fewer trials than the calibration."""
+    """CALIBRATION target (POSTURAL_WEIGHT = 2.9 was solved for it on the earlier mean-field plasticity
+    layer, seed 0): cerebellar iTBS minus sham at the end of the course is the BMC Neurology 2024
+    meta-analysis' BBS mean difference, 4.24 points; asserted within its 95 % CI (2.19-6.29). On the
+    chain the weight cannot be re-solved: the arm leaves the dentate output at baseline."""
     md = _bbs(states, "cerebellar iTBS") - _bbs(states, "sham")
     assert K.CEREBELLAR_BBS_MD[1] <= md <= K.CEREBELLAR_BBS_MD[2]
 
 
-@pytest.mark.xfail(strict=False, reason="PENDING the plasticity recalibration (branch plast): the network-driven calcium layer gives this iTBS pattern LTD (-7.5 %) on `cortex`, so the inverse Purkinje rule makes Purkinje output rise and the dentate fall: cerebellar iTBS is 2.8 BBS points below sham (docs/stroke.md)")
+@pytest.mark.xfail(strict=True, reason="NOT REPRODUCED (docs/stroke.md section 7): measured cerebellar and M1 iTBS both 0.00 BBS points over sham: on the chain neither course consolidates anything at 80 % AMT (BDNF dose 0), so nothing separates the two targets")
 def test_cerebellar_versus_m1_itbs(states):
     """VALIDATION (Liao et al. 2024 in the balance review: cerebellar iTBS > M1 iTBS on FMA-LE,
     P = 0.037; BBS greater but not significantly). With the calibrated postural term the cerebellar
     arm's BBS proxy exceeds the M1 arm's; the corticospinal drive alone (the network's own lower-limb
     read-out) does not: cerebellar iTBS moves the lesioned M1 through its tonic output only."""
-    assert _bbs(states, "cerebellar iTBS") > _bbs(states, "iTBS ipsilesional")
+    assert _bbs(states, "cerebellar iTBS") > _bbs(states, "iTBS ipsilesional") + 0.1   # 0.1: resolution margin
     assert states["iTBS ipsilesional"]["end"]["drive"] >= states["cerebellar iTBS"]["end"]["drive"] - 0.005
 
 

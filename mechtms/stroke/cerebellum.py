@@ -33,8 +33,6 @@ ISIs of 5-7 ms).
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from .. import _checks
@@ -108,30 +106,62 @@ def cbi_dip(cs_amp: float = 60.0, *, pc_gain: float = 1.0, mf_input: float = 1.0
 
 
 # ---- Purkinje plasticity over a course ------------------------------------------------------
-@functools.lru_cache(maxsize=64)
-def _cortical_after_effect(protocol) -> float:
-    from .. import plasticity
-
-    return float(plasticity.after_effect(protocol))
+_SESSIONS: dict[tuple, dict] = {}
 
 
-def session_change(protocol, rule: str = "inverse") -> float:
-    """Early change of the stimulated Purkinje synapses after one session (fraction of baseline).
+def _session_options(network):
+    from ..coupling import NetworkOptions
 
-    ``rule="inverse"``: minus the calcium model's after-effect of the same pulse pattern
-    (parallel fibre -> Purkinje synapses, Coesmans et al. 2004); ``"cortical"``: the same
-    sign as at cortical synapses. A sham session changes nothing.
+    if network is None:
+        return NetworkOptions()
+    if not isinstance(network, NetworkOptions):
+        raise ValueError(f"network must be a mechtms.coupling.NetworkOptions, got {type(network).__name__}")
+    return network
+
+
+def purkinje_session(protocol, rule: str = "inverse", *, seed: int = 0, network=None) -> dict:
+    """What one cerebellar session hands to consolidation: the early change and the BDNF dose.
+
+    The pulse pattern drives the chain's plasticity population on the chain's network
+    (:func:`mechtms.coupling.network_drive`, the same run as the first session of the same
+    protocol over an M1: a stand-in for the stimulated cerebellar cortex's synaptic calcium,
+    ASSUMED). ``rule="inverse"``: the stimulated Purkinje synapses change by minus the
+    population's early change (parallel fibre -> Purkinje synapses, Coesmans et al. 2004);
+    ``"cortical"``: by the same change. The BDNF dose is the session's evoked activity relative
+    to the chain's reference session (:func:`mechtms.coupling.reference_activity`), as for a
+    cortical session. A sham session changes nothing (dose 0).
+
+    Returns
+    -------
+    dict with ``early_dW`` (fraction of baseline, Purkinje sign), ``cortical_dW`` (the
+    population's own change), ``activity`` (the BDNF model's named inputs), ``reference``.
     """
     rule = _checks.choice("rule", rule, RULES)
+    opts = _session_options(network)
     if protocol.sham or protocol.n_delivered == 0:
-        return 0.0
-    dw = _cortical_after_effect(protocol) / 100.0
-    return -dw if rule == "inverse" else dw
+        return {"early_dW": 0.0, "cortical_dW": 0.0, "activity": 0.0, "reference": None}
+    key = (protocol, int(seed), opts)
+    if key not in _SESSIONS:
+        from .. import coupling, plasticity
+
+        res = plasticity.run_session(protocol, None, seed=int(seed), drive=coupling.network_drive(opts),
+                                     weight_scale_ee=1.0)
+        _SESSIONS[key] = {"cortical_dW": coupling.early_change(res), "activity": coupling.session_activity(res),
+                          "reference": coupling.reference_activity(int(seed), opts)}
+    out = dict(_SESSIONS[key])
+    out["early_dW"] = -out["cortical_dW"] if rule == "inverse" else out["cortical_dW"]
+    return out
+
+
+def session_change(protocol, rule: str = "inverse", *, seed: int = 0, network=None) -> float:
+    """Early change of the stimulated Purkinje synapses after one session (fraction of baseline;
+    :func:`purkinje_session`)."""
+    return float(purkinje_session(protocol, rule, seed=seed, network=network)["early_dW"])
 
 
 def purkinje_gain_course(protocol, session_times_h, days, *,
                          rule: str = "inverse", fraction: float = PURKINJE_FRACTION,
-                         readout_clock_h: float = 20.0) -> dict[str, np.ndarray]:
+                         readout_clock_h: float = 20.0, seed: int = 0, network=None) -> dict[str, np.ndarray]:
     """Purkinje output factor at each day's read-out over a course of cerebellar sessions.
 
     Parameters
@@ -145,27 +175,34 @@ def purkinje_gain_course(protocol, session_times_h, days, *,
     rule : {"inverse", "cortical"}
     fraction : float
         Share of the Purkinje output that carries the change (:data:`PURKINJE_FRACTION`).
+    seed, network :
+        The session's network instance and :class:`mechtms.coupling.NetworkOptions`
+        (:func:`purkinje_session`; default the chain's).
 
     Returns
     -------
     dict with ``pc_gain`` (n_days,), ``w_total`` (n_days,: consolidated + early change of
-    the stimulated synapses, fraction), ``early_dW`` (K,).
+    the stimulated synapses, fraction), ``early_dW`` (K,), ``bdnf_dose`` (K,).
     """
     from .. import consolidation
 
     fraction = _checks.finite_number("fraction", fraction, low=0.0, high=1.0)
     times = np.asarray(session_times_h, dtype=float)
     read_h = np.asarray(days, dtype=int) * 24.0 + readout_clock_h
-    early = session_change(protocol, rule)
+    ses = purkinje_session(protocol, rule, seed=seed, network=network)
+    early = ses["early_dW"]
     w_at = np.zeros(read_h.size)
+    dose = np.zeros(times.size)
     if early != 0.0 and times.size:
         state = None
         ends = np.r_[times[1:], max(times[-1], read_h.max()) + 1.0]
-        for t0, t1 in zip(times, ends, strict=True):
-            state, trace = consolidation.step(state, early, 1.0, float(t1 - t0))
+        for k, (t0, t1) in enumerate(zip(times, ends, strict=True)):
+            state, trace = consolidation.step(state, early, ses["activity"], float(t1 - t0),
+                                              reference=ses["reference"])
+            dose[k] = float(trace.attrs.get("bdnf_dose", np.nan))
             th = trace["time"].values + times[0]  # trace time counts from the first session
             sel = (read_h >= t0) & (read_h < t1)
             if sel.any():
                 w_at[sel] = np.interp(read_h[sel], th, trace["w_total"].values)
     return {"pc_gain": 1.0 + fraction * w_at, "w_total": w_at,
-            "early_dW": np.full(times.size, early)}
+            "early_dW": np.full(times.size, early), "bdnf_dose": dose}

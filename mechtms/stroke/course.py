@@ -403,14 +403,17 @@ def course_states(course, target: str, seed: int, settings: StrokeSettings, lesi
     w_total = np.zeros(day.size)
     pc_gain = np.ones(day.size)
     sessions = None
+    dose = None
     if side is not None:
         sessions = _m1_course(course, seed, session_options(settings, network), day, readout_clock_h, coupling)
-        w_total, early = sessions["w_total"], sessions["early_dW"]
+        w_total, early, dose = sessions["w_total"], sessions["early_dW"], sessions["bdnf_dose"]
     else:
         cer = cb.purkinje_gain_course(course.protocol, course.session_start_times_h(), day,
                                       rule=settings.purkinje_rule, fraction=settings.purkinje_fraction,
-                                      readout_clock_h=readout_clock_h)
+                                      readout_clock_h=readout_clock_h, seed=seed,
+                                      network=session_options(settings, network))
         pc_gain, w_total, early = cer["pc_gain"], cer["w_total"], cer["early_dW"]
+        dose = cer["bdnf_dose"]
     from ..coupling import weight_to_network_scale
 
     # the hemisphere's E->E factor at the read-out: the chain's conversion (mechtms.coupling)
@@ -418,7 +421,7 @@ def course_states(course, target: str, seed: int, settings: StrokeSettings, lesi
              else np.ones(day.size))
     drive_rel = np.array([cb.thalamic_drive(g, settings.mf_input) for g in pc_gain])
     gain_ipsi = np.array([cb.thalamic_gain(d) for d in drive_rel])
-    return {"w_total": w_total, "pc_gain": pc_gain, "early_dW": np.asarray(early), "side": side, "sessions": sessions,
+    return {"w_total": w_total, "pc_gain": pc_gain, "early_dW": np.asarray(early), "bdnf_dose": dose, "side": side, "sessions": sessions,
             "dentate": np.array([cb.dentate_output(g, settings.mf_input) for g in pc_gain]),
             "thalamic_gain": gain_ipsi, "scale": scale, "value": scale if side is not None else gain_ipsi,
             "cst": X.spared_output(lesion.cst_spared, settings.onset_days + day)}
@@ -598,7 +601,8 @@ def simulate(course, condition=None, seed: int = 0, *, target: str | None = None
             ("weight_clipped", "1", "1 if the carried weight was clipped to the network's valid range"),
             ("bdnf_dose", "1 (1 = reference session)", "session input of the cortical BDNF model"),
             ("post_spikes_per_cell", "spikes", "evoked postsynaptic spikes per E cell over the session")):
-        ds[name] = ("session", nan if sess is None else sess[name], {"units": unit, "long_name": long})
+        val = sess[name] if sess is not None else (st["bdnf_dose"] if name == "bdnf_dose" else nan)
+        ds[name] = ("session", val, {"units": unit, "long_name": long})
     ds.attrs.update({
         "mechtms_version": __version__,
         "condition": "stroke" if condition is None else str(getattr(condition, "name", condition)),
