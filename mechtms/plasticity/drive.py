@@ -255,7 +255,9 @@ def network_activity(protocol: Protocol, *, seed: int = 0, drive: NetworkDrive |
         _MEMORY.move_to_end(key)
         while len(_MEMORY) > _MEMORY_SIZE:
             _MEMORY.popitem(last=False)
-    if drive.axonal_standin and "p_axonal" not in activity.meta:
+    # fit (integration hook): main's network now delivers axon-only releases itself (flagged in
+    # ``pre_axonal``, meta ``pre_axon_only_frac``); the stand-in would add them a second time
+    if drive.axonal_standin and "p_axonal" not in activity.meta and "pre_axon_only_frac" not in activity.meta:
         activity = add_axonal_arrivals(activity, seed=seed)
     return activity
 
@@ -306,12 +308,13 @@ def repeat_blocks(part, protocol: Protocol, period_s: float, post_s: float):
         cat = (lambda xs: np.concatenate(xs) if xs else np.zeros(0))  # noqa: E731
         return out_ptr, cat(new_t), (cat(new_v) if values is not None else None)
 
-    pre_ptr, pre_t, _ = tile(part.pre_ptr, part.pre_times_s)
+    pre_ptr, pre_t, pre_ax = tile(part.pre_ptr, part.pre_times_s, np.asarray(part.pre_axonal, dtype=float))
     post_ptr, post_t, _ = tile(part.post_ptr, part.post_times_s)
     d_ptr, d_t, d_v = tile(part.depol_ptr, part.depol_times_s, part.depol_mV)
     meta = {**part.meta, "network_blocks": n_copies + 1, "block_s": period_s,
             "n_pulses_simulated": int(part.pulse_times_s.size), "n_pulses_session": int(protocol.n_pulses)}
-    return dataclasses.replace(part, pre_ptr=pre_ptr, pre_times_s=pre_t, post_ptr=post_ptr, post_times_s=post_t,
+    return dataclasses.replace(part, pre_ptr=pre_ptr, pre_times_s=pre_t, pre_axonal=pre_ax.astype(bool),
+                               post_ptr=post_ptr, post_times_s=post_t,
                                depol_ptr=d_ptr, depol_times_s=d_t, depol_mV=d_v,
                                pulse_times_s=protocol.delivered_pulse_times_s().astype(float),
                                afferent_times_s=_tiled_afferent(part, protocol), t_end_s=t_end, meta=meta)
@@ -359,19 +362,23 @@ def add_axonal_arrivals(activity, *, seed: int = 0, ratio: float = AXON_THRESHOL
     delay_s = float(a.meta.get("axonal_delay_ms", 1.0)) * 1e-3
     window = AXON_WINDOW_MS * 1e-3
     draws = rng.random((a.n_synapses, pulses.size))
-    trains, added = [], 0
+    trains, flags, added = [], [], 0
     for s in range(a.n_synapses):
         pre = a.pre(s)
         lo = np.searchsorted(pre, pulses)
         hi = np.searchsorted(pre, pulses + window)
         new = pulses[(draws[s] < p_ax) & (hi == lo)] + delay_s
         added += new.size
-        trains.append(np.sort(np.concatenate([pre, new])))
+        t = np.concatenate([pre, new])
+        order = np.argsort(t, kind="stable")
+        trains.append(t[order])
+        flags.append(np.concatenate([a.pre_is_axonal(s), np.ones(new.size, dtype=bool)])[order])
     ptr = np.zeros(a.n_synapses + 1, dtype=np.int64)
     np.cumsum([t.size for t in trains], out=ptr[1:])
     times = np.concatenate(trains) if trains else np.zeros(0)
+    axonal = np.concatenate(flags) if flags else np.zeros(0, dtype=bool)
     meta = {**a.meta, "axonal_standin": int(added), "p_axonal_standin": p_ax}
-    return dataclasses.replace(a, pre_ptr=ptr, pre_times_s=times, meta=meta)
+    return dataclasses.replace(a, pre_ptr=ptr, pre_times_s=times, pre_axonal=axonal, meta=meta)
 
 
 def slice_activity(frequency_hz: float, pulses: int = 900, *, n_synapses: int = N_SYNAPSES, seed: int = 0,
