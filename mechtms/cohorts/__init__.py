@@ -325,7 +325,7 @@ def anchor_value(row, what: str, changes=None) -> float:
     if ds is None:
         ds = _ANCHOR_COHORTS[key] = cohort(preset, condition=row["condition"], n=n, seed=0,
                                            arms={"active": preset}, changes=changes, engine="serial",
-                                           expected_sign=expected_sign(preset))
+                                           expected_sign=expected_sign(str(preset)))
     active = ds.sel(arm="active")  # type: ignore[attr-defined]
     if what == "responder_fraction":
         return float(active.responder_rate)
