@@ -66,10 +66,12 @@ def _sid(text: str) -> str:
 
 
 def normalise_parameters(parameters, known: Mapping[str, float], model: str) -> dict[str, dict]:
-    """``{name: (low, high)}`` or ``{name: {"lower", "upper", "scale", "nominal", "prior_sd"}}`` -> checked dicts.
+    """``{name: (low, high)}`` or ``{name: {"lower", "upper", "scale", "nominal", "prior_sd", "estimate"}}``
+    -> checked dicts.
 
     ``nominal`` defaults to the model's value; ``scale`` to ``log10``; ``prior_sd`` (in
-    units of the parameter scale) adds a normal prior centred on the nominal value.
+    units of the parameter scale) adds a normal prior centred on the nominal value;
+    ``estimate=False`` holds the parameter at ``nominal`` (a fixed setting of the problem).
     """
     if not isinstance(parameters, Mapping) or not parameters:
         raise ValueError(f"parameters must be a non-empty mapping name -> (lower, upper) or dict, got {parameters!r}")
@@ -78,10 +80,10 @@ def normalise_parameters(parameters, known: Mapping[str, float], model: str) -> 
         if name not in known:
             raise _checks.unknown_name(f"parameter of {model}", name, known, exc=ValueError)
         if isinstance(spec, Mapping):
-            extra = set(spec) - {"lower", "upper", "scale", "nominal", "prior_sd"}
+            keys = ("lower", "upper", "scale", "nominal", "prior_sd", "estimate")
+            extra = set(spec) - set(keys)
             if extra:
-                raise _checks.unknown_name(f"key of parameters[{name!r}]", sorted(extra)[0],
-                                           ("lower", "upper", "scale", "nominal", "prior_sd"), exc=ValueError)
+                raise _checks.unknown_name(f"key of parameters[{name!r}]", sorted(extra)[0], keys, exc=ValueError)
             d = dict(spec)
         else:
             if len(tuple(spec)) != 2:
@@ -97,7 +99,11 @@ def normalise_parameters(parameters, known: Mapping[str, float], model: str) -> 
         prior_sd = d.get("prior_sd")
         if prior_sd is not None:
             prior_sd = _checks.finite_number(f"prior_sd of {name}", prior_sd, low=0, low_open=True)
-        out[name] = {"lower": lo, "upper": hi, "scale": scale, "nominal": nominal, "prior_sd": prior_sd}
+        estimate = d.get("estimate", True)
+        if not isinstance(estimate, bool):
+            raise ValueError(f"parameters[{name!r}]['estimate'] must be True or False, got {estimate!r}")
+        out[name] = {"lower": lo, "upper": hi, "scale": scale, "nominal": nominal, "prior_sd": prior_sd,
+                     "estimate": estimate}
     return out
 
 
@@ -230,7 +236,8 @@ def to_petab(model_or_condition: str, data, parameters, out_dir, *, problem_id: 
         of a model variable are skipped and listed in the YAML's ``mechtms_skipped``).
     parameters : mapping
         What to estimate: ``{name: (lower, upper)}`` or ``{name: {"lower", "upper",
-        "scale" ("log10" default, "log", "lin"), "nominal", "prior_sd"}}``.
+        "scale" ("log10" default, "log", "lin"), "nominal", "prior_sd", "estimate" (False: held
+        at nominal)}}``.
     out_dir : path
         Created if needed; existing PEtab files in it are overwritten.
     problem_id : str, optional
@@ -261,7 +268,7 @@ def to_petab(model_or_condition: str, data, parameters, out_dir, *, problem_id: 
     rows = []
     for name, p in pars.items():
         row = {"parameterId": name, "parameterName": name, "parameterScale": p["scale"], "lowerBound": p["lower"],
-               "upperBound": p["upper"], "nominalValue": p["nominal"], "estimate": 1}
+               "upperBound": p["upper"], "nominalValue": p["nominal"], "estimate": int(p["estimate"])}
         if p["prior_sd"] is not None:
             row["objectivePriorType"] = "parameterScaleNormal"
             row["objectivePriorParameters"] = f"{_to_scale(p['nominal'], p['scale']):.12g};{p['prior_sd']:.12g}"
