@@ -13,9 +13,10 @@ A TMS pulse activates axons at lower field strengths than it makes somata fire
 13:175), and many fibres that end on a cortical cell belong to cells outside the
 simulated volume. The network (main at the time of writing) records only somatic
 spikes of its own cells, so at TBS intensities (80 % AMT = 66 % RMT) a sampled synapse
-sees a pulse-locked presynaptic arrival in 11 % of pulses against 8 % by chance. Until
-the network delivers axonal activation itself (requested; recognised by
-``activity.meta["p_axonal"]``), :func:`add_axonal_arrivals` adds it: at every delivered
+sees a pulse-locked presynaptic arrival in 11 % of pulses against 8 % by chance. When
+the network does not deliver axonal activation itself (it does from ENGINE_REVISION 3,
+recognised by ``activity.meta["pre_axon_frac"]``; then nothing is added),
+:func:`add_axonal_arrivals` adds it: at every delivered
 pulse each sampled synapse whose presynaptic cell has no arrival in the next
 ``AXON_WINDOW_MS`` gets one, ``axonal_delay_ms`` after the pulse, with probability
 ``Φ(ln(x/(AXON_THRESHOLD_RATIO·x50_E))/sigma_E)`` — the network's own somatic
@@ -110,6 +111,10 @@ class NetworkDrive:
         None: the whole session (the default, what ``after_effect`` uses).
     shortcut_min_s : float
         Sessions shorter than this (s) always run whole.
+    x_rmt : float or None
+        Field at 100 % RMT in model units (:func:`mechtms.network.calibrate_rmt`); None
+        calibrates it on ``network``. A non-motor network dosed in % of the motor threshold
+        (a DLPFC column) is given the M1 value.
     """
 
     network: str = "cortex"
@@ -120,6 +125,7 @@ class NetworkDrive:
     axonal_standin: bool = True
     max_periods: int | None = None
     shortcut_min_s: float = 0.0
+    x_rmt: float | None = None
 
     def __post_init__(self) -> None:
         if self.max_periods is not None:
@@ -127,6 +133,8 @@ class NetworkDrive:
         _checks.whole_number("n_synapses", self.n_synapses, low=1, high=2000)
         _checks.finite_number("baseline_s", self.baseline_s, low=1.0, high=60.0)
         _checks.finite_number("post_s", self.post_s, low=0.0, high=60.0)
+        if self.x_rmt is not None:
+            _checks.finite_number("x_rmt", self.x_rmt, low=0.0, low_open=True)
 
 
 def _network_code_digest() -> str:
@@ -144,7 +152,8 @@ def _network_code_digest() -> str:
 def _key(protocol: Protocol, seed: int, drive: NetworkDrive, weight_scale_ee: float) -> str:
     text = json.dumps({
         "version": __version__, "network_code": _network_code_digest(), "protocol": repr(protocol),
-        "seed": int(seed), "drive": dataclasses.asdict(dataclasses.replace(drive, axonal_standin=False)),
+        "seed": int(seed), "drive": {f.name: (getattr(drive, f.name) if f.name != "network" or isinstance(drive.network, str)
+                          else repr(drive.network)) for f in dataclasses.fields(drive) if f.name != "axonal_standin"},
         "weight_scale_ee": round(float(weight_scale_ee), 9)}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
@@ -235,7 +244,7 @@ def network_activity(protocol: Protocol, *, seed: int = 0, drive: NetworkDrive |
         if block is None:
             activity = synapse_activity(protocol, drive.network, seed=seed, n_synapses=drive.n_synapses,
                                         weight_scale_ee=weight_scale_ee, baseline_s=drive.baseline_s,
-                                        post_s=drive.post_s, n_neurons=drive.n_neurons)
+                                        post_s=drive.post_s, n_neurons=drive.n_neurons, x_rmt=drive.x_rmt)
         else:
             n_block, period_s = block
             n_run = min(2 * n_block, protocol.n_pulses)
@@ -243,7 +252,7 @@ def network_activity(protocol: Protocol, *, seed: int = 0, drive: NetworkDrive |
             part = synapse_activity(protocol, drive.network, seed=seed, n_synapses=drive.n_synapses,
                                     weight_scale_ee=weight_scale_ee, baseline_s=drive.baseline_s,
                                     post_s=max(2 * period_s - last, drive.post_s), n_neurons=drive.n_neurons,
-                                    max_pulses=n_run)
+                                    max_pulses=n_run, x_rmt=drive.x_rmt)
             activity = repeat_blocks(part, protocol, period_s, drive.post_s)
         if cache and path is not None:
             try:
@@ -255,11 +264,15 @@ def network_activity(protocol: Protocol, *, seed: int = 0, drive: NetworkDrive |
         _MEMORY.move_to_end(key)
         while len(_MEMORY) > _MEMORY_SIZE:
             _MEMORY.popitem(last=False)
-    # fit (integration hook): main's network now delivers axon-only releases itself (flagged in
-    # ``pre_axonal``, meta ``pre_axon_only_frac``); the stand-in would add them a second time
-    if drive.axonal_standin and "p_axonal" not in activity.meta and "pre_axon_only_frac" not in activity.meta:
+    if drive.axonal_standin and not _network_has_axons(activity):
         activity = add_axonal_arrivals(activity, seed=seed)
     return activity
+
+
+def _network_has_axons(activity) -> bool:
+    """Whether the network itself delivered axonal activation (ENGINE_REVISION >= 3 records
+    ``pre_axon_frac``): then the stand-in is not added on top of it."""
+    return "p_axonal" in activity.meta or "pre_axon_frac" in activity.meta
 
 
 def _block(protocol: Protocol, max_periods: int | None):
@@ -308,7 +321,7 @@ def repeat_blocks(part, protocol: Protocol, period_s: float, post_s: float):
         cat = (lambda xs: np.concatenate(xs) if xs else np.zeros(0))  # noqa: E731
         return out_ptr, cat(new_t), (cat(new_v) if values is not None else None)
 
-    pre_ptr, pre_t, pre_ax = tile(part.pre_ptr, part.pre_times_s, np.asarray(part.pre_axonal, dtype=float))
+    pre_ptr, pre_t, pre_ax = tile(part.pre_ptr, part.pre_times_s, np.asarray(part.pre_axonal))
     post_ptr, post_t, _ = tile(part.post_ptr, part.post_times_s)
     d_ptr, d_t, d_v = tile(part.depol_ptr, part.depol_times_s, part.depol_mV)
     meta = {**part.meta, "network_blocks": n_copies + 1, "block_s": period_s,
@@ -369,14 +382,14 @@ def add_axonal_arrivals(activity, *, seed: int = 0, ratio: float = AXON_THRESHOL
         hi = np.searchsorted(pre, pulses + window)
         new = pulses[(draws[s] < p_ax) & (hi == lo)] + delay_s
         added += new.size
-        t = np.concatenate([pre, new])
-        order = np.argsort(t, kind="stable")
-        trains.append(t[order])
-        flags.append(np.concatenate([a.pre_is_axonal(s), np.ones(new.size, dtype=bool)])[order])
+        times_s = np.concatenate([pre, new])
+        order = np.argsort(times_s, kind="stable")
+        trains.append(times_s[order])
+        flags.append(np.concatenate([a.pre_axonal[a.pre_ptr[s]:a.pre_ptr[s + 1]], np.ones(new.size, bool)])[order])
     ptr = np.zeros(a.n_synapses + 1, dtype=np.int64)
     np.cumsum([t.size for t in trains], out=ptr[1:])
     times = np.concatenate(trains) if trains else np.zeros(0)
-    axonal = np.concatenate(flags) if flags else np.zeros(0, dtype=bool)
+    axonal = np.concatenate(flags) if flags else np.zeros(0, bool)
     meta = {**a.meta, "axonal_standin": int(added), "p_axonal_standin": p_ax}
     return dataclasses.replace(a, pre_ptr=ptr, pre_times_s=times, pre_axonal=axonal, meta=meta)
 
