@@ -120,6 +120,24 @@ def band_powers(ds, *, ax=None):
     return fig
 
 
+def weights_over_days(ds, *, ax=None):
+    """The stimulated synaptic weight over the course: early + consolidated (``W``) and the
+    consolidated part alone (``w_late``), one line per protocol."""
+    import seaborn as sns
+
+    df = _tidy(ds, ["W"], "day")
+    fig, ax = _axes(ax)
+    sns.lineplot(data=df, x="day", y="value", hue="protocol", marker="o", ax=ax)
+    if "w_late" in ds:
+        late = _tidy(ds, ["w_late"], "day")
+        late["value"] = 1.0 + late["value"]
+        sns.lineplot(data=late, x="day", y="value", hue="protocol", ax=ax, linestyle="--", legend=False)
+    ax.axhline(1.0, color="0.3", lw=0.8)
+    ax.set(ylabel="W (1 = baseline); dashed: consolidated part", xlabel="day",
+           title="Stimulated E->E weight at the daily read-out")
+    return fig
+
+
 def weight_by_session(ds, *, ax=None):
     """Plasticity after-effect dW (%) of every session, one line per protocol."""
     import seaborn as sns

@@ -3,7 +3,8 @@
 The chain's shortcut (NetworkDrive(max_periods=K): simulate the first 2K train periods, or
 2K x 30-s blocks of a continuous protocol, keep the first K and repeat the next K) rests on the
 network having no plasticity within a session and a stationary per-pulse response after
-the first trains. Checked here against the whole session on the same seed; tolerance 3
+the first trains. Checked here against the whole session on the same seed (network m1_column, the
+default of NetworkDrive); tolerance 5
 percentage points or 30 % of the full value, whichever is larger: the after-effect at TBS
 intensity is sensitive to the network's trial-to-trial variability (a block of 2-s trains
 with a 5 % smaller mean compound depolarisation halves the potentiation), and repeating a

@@ -207,7 +207,7 @@ def test_field_intensity_is_not_converted_without_the_network():
     p = P.rtms(1, 10, 120, intensity_ref="V/m", waveform="monophasic")
     assert p.label().endswith("120 V/m, monophasic")
     with pytest.raises(ValueError, match="motor threshold"):
-        p.intensity_rmt
+        _ = p.intensity_rmt
     with pytest.raises(ValueError, match="waveform.*biphasic"):
         P.rtms(1, 10, 120, waveform="sine")
     with pytest.raises(ValueError, match=r"intensity \(V/m\)"):

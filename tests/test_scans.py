@@ -4,6 +4,7 @@ Engines against each other (local / dask / a real cluster), SIGKILL and memory a
 tests/test_scans_engines.py. Closed forms are those of tests/data/models/closed_forms.ant.
 """
 
+import dataclasses
 import json
 import math
 
@@ -414,22 +415,21 @@ def test_worker_with_another_model_version_fails_points_and_retry_failed_reruns_
 # ---- the whole chain ------------------------------------------------------------------------------
 def test_course_target_equals_mechtms_simulate(monkeypatch):
     """A course scan point is mechtms.simulate on the course built from the axis values, with the
-    point's seed, reduced by the read-outs (small network and 2-day courses to keep it quick)."""
+    point's seed, reduced by the read-outs (10 sampled synapses and 2-day courses to keep it quick)."""
     monkeypatch.delenv("MECHTMS_MODELS_DIR")  # the chain needs the real models
     from mechtms import models
     from mechtms.coupling import NetworkOptions
     from mechtms.scans import CourseTarget
 
     models.clear_cache()
-    opts = NetworkOptions(n_neurons=200, max_pulses=10)
+    opts = NetworkOptions(n_synapses=10, max_pulses=10)
     target = CourseTarget(protocols.preset_course("sci_15hz_mouse"), condition="sci", network=opts)
     ds = scan(target, {"frequency_hz": [5.0, 15.0], "sessions": [2]}, seed=3,
               readouts=["BMS", "pmTOR", "dW_percent", "BMS@day=1"])
     assert (ds.status == 1).all(), ds.error.values
     assert ds.dW_percent.attrs["units"] == "%"
     definition = json.loads(ds.attrs["scan"])["target"]
-    assert definition["options"]["network"] == {"type": "NetworkOptions", "network": "cortex", "n_neurons": 200,
-                                                "max_pulses": 10, "baseline_s": 1.0}
+    assert definition["options"]["network"] == {"type": "NetworkOptions", **dataclasses.asdict(opts)}
     base = protocols.preset_course("sci_15hz_mouse")
     for i, f in enumerate([5.0, 15.0]):
         course = base.replace(days=2, protocol=base.protocol.replace(frequency_hz=f))
@@ -449,11 +449,11 @@ def test_cli_spec_builds_chain_and_function_targets(tmp_path):
 
     spec = tmp_path / "chain.toml"
     spec.write_text('store = "out/s.zarr"\n[target]\nchain = true\ncourse = "sci_15hz_mouse"\ncondition = "sci"\n'
-                    'network = { n_neurons = 100, max_pulses = 10 }\n[space]\nfrequency_hz = [5, 15]\n')
+                    'network = { n_synapses = 10, max_pulses = 10 }\n[space]\nfrequency_hz = [5, 15]\n')
     table = load_spec(spec)
     assert table["store"] == str(tmp_path / "out" / "s.zarr")
     target = make_target_from_spec(table["target"])
-    assert isinstance(target, CourseTarget) and target.options["network"] == NetworkOptions(n_neurons=100, max_pulses=10)
+    assert isinstance(target, CourseTarget) and target.options["network"] == NetworkOptions(n_synapses=10, max_pulses=10)
     assert target.course.n_sessions == 28 and target.condition == "sci"
     target = make_target_from_spec({"function": "mechtms.scans.examples:weighted_sum", "fixed": {"x3": 1.0}})
     assert isinstance(target, FunctionTarget) and target.fixed == {"x3": 1.0}

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import click
 
-DEFAULT_PROTOCOLS = ("sham", "sci_15hz_mouse", "itbs_600", "rtms_1hz_900")
-TABLE = ("BMS", "MEP", "LC3II", "p62", "pmTOR", "p4EBP1", "pERK", "BDNF")
+DEFAULT_PROTOCOLS = ("sham", "sci_15hz_mouse", "itbs_600", "ctbs_600")
+TABLE = ("BMS", "MEP", "W", "Cx43", "LC3II", "p62", "pmTOR", "p4EBP1", "BDNF")
+#: Columns of conditions without a lesion (their proxies are added after these).
+TABLE_NO_LESION = ("MEP", "MEP_change_percent", "W", "w_late", "BDNF_cortex", "pERK_cortex")
 
 
 def _check_output_dir(out: Path) -> None:
@@ -34,22 +36,27 @@ def _check_output_dir(out: Path) -> None:
 
 
 #: How each table column is expressed (the models' own units are in result.nc).
-COLUMN_UNITS = {"BMS": "0-9", "MEP": "rel", "LC3II": "rel", "p62": "rel", "pmTOR": "rel", "p4EBP1": "rel",
-                "pERK": "frac", "BDNF": "nM"}
+COLUMN_UNITS = {"BMS": "0-9", "MEP": "mV", "W": "W0", "Cx43": "rel", "LC3II": "rel", "p62": "rel", "pmTOR": "rel",
+                "p4EBP1": "rel", "pERK": "frac", "BDNF": "nM", "MEP_change_percent": "%", "w_late": "W0",
+                "BDNF_cortex": "nM", "pERK_cortex": "frac"}
 
 
-def _table(result, protocols, condition) -> str:
+def _table(result, protocols, condition, proxies=()) -> str:
     last = int(result.day.max())
-    cols = [c for c in TABLE if c in result] if condition != "healthy" else ["MEP"]
-    header = f"{'protocol':<18}" + "".join(f"{c:>9}" for c in cols) + f"{'dW':>9}"
-    units = f"{'':<18}" + "".join(f"{'(' + COLUMN_UNITS.get(c, '') + ')':>9}" for c in cols) + f"{'(%)':>9}"
+    wanted = TABLE if "BMS" in result else (*TABLE_NO_LESION, *proxies)
+    cols = [c for c in wanted if c in result and "day" in result[c].dims]
+    width = max(9, *(len(c) + 2 for c in cols))
+    header = f"{'protocol':<18}" + "".join(f"{c:>{width}}" for c in cols) + f"{'dW':>9}"
+    units = (f"{'':<18}" + "".join(f"{'(' + COLUMN_UNITS.get(c, str(result[c].attrs.get('units', ''))[:width - 2]) + ')':>{width}}"
+                                   for c in cols) + f"{'(%)':>9}")
     lines = [f"Day-{last} read-outs ({condition}, read out at {result.attrs.get('readout_clock_h', '?')} h). "
-             f"rel: relative to the uninjured steady state (MEP: to uninjured, untreated); frac: active "
-             f"fraction; dW: mean after-effect per session, 30 min after it",
+             f"rel: relative to the sham steady state; W0: baseline synaptic weight; MEP: probe at the "
+             f"condition's test intensity, mV; frac: active fraction; dW: mean early change per session, "
+             f"30 min after it",
              header, units, "-" * len(header)]
     for name in protocols:
         r = result.sel(protocol=name)
-        row = "".join(f"{float(r[c].sel(day=last)):9.3f}" for c in cols)
+        row = "".join(f"{float(r[c].sel(day=last)):{width}.3f}" for c in cols)
         dw = r["dW_percent"].mean(skipna=True).item() if r["pulses_delivered"].sum() > 0 else 0.0
         lines.append(f"{name:<18}{row}{dw:9.2f}")
     return "\n".join(lines)
@@ -74,7 +81,7 @@ def _write(result, out: Path, figures: bool) -> list[str]:
         result[per_session].to_dataframe().reset_index().to_csv(tmp / "sessions.csv", index=False)
         if figures:
             makers: dict[str, Callable] = {"bms.png": plots.bms_over_days, "readouts.png": plots.readout_panel,
-                      "timecourses.png": plots.timecourses, "band_powers.png": plots.band_powers,
+                      "timecourses.png": plots.timecourses, "weights.png": plots.weights_over_days,
                       "dW_by_session.png": plots.weight_by_session}
             for fname, make in makers.items():
                 try:
@@ -95,7 +102,8 @@ def _write(result, out: Path, figures: bool) -> list[str]:
 @click.option("--protocol", "-p", "protocols", multiple=True, metavar="NAME",
               help=f"Preset to run (repeatable; default: {', '.join(DEFAULT_PROTOCOLS)}). "
                    "See 'mechtms protocols'.")
-@click.option("--condition", "-c", default="sci", show_default=True, help="sci, uninjured or healthy.")
+@click.option("--condition", "-c", default="sci", show_default=True,
+              help="A condition of mechtms.conditions (sci, sci_incomplete, uninjured, healthy, ...).")
 @click.option("--days", type=int, default=None, help="Course length in days (default: the condition's, 28 for sci).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Network seed.")
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("results"), show_default=True,
@@ -104,9 +112,9 @@ def _write(result, out: Path, figures: bool) -> list[str]:
 @click.option("--no-figures", is_flag=True, help="Skip the figures.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def run(protocols, condition, days, seed, out, neurons, no_figures, quiet):
-    """Run protocols through network -> plasticity -> pathways -> proxies and compare them.
+    """Run protocols through network -> synapses -> consolidation -> lesion / MEP -> proxies.
 
-    With no options: sham, the 15 Hz SCI course, iTBS and 1 Hz, each daily for 28 days
+    With no options: sham, the 15 Hz SCI course, iTBS and cTBS, each daily for 28 days
     after a complete spinal cord transection.
     """
     from .. import conditions, coupling
@@ -129,6 +137,6 @@ def run(protocols, condition, days, seed, out, neurons, no_figures, quiet):
 
     result = xr.concat(list(results.values()), dim=xr.DataArray(names, dims="protocol", name="protocol"),
                        join="outer", combine_attrs="drop_conflicts", coords="different", compat="equals")
-    click.echo(_table(result, names, cond.name))
+    click.echo(_table(result, names, cond.name, [p.name for p in cond.proxies]))
     written = _write(result, out, figures=not no_figures)
     click.echo(f"\nwrote {', '.join(written)} to {out}/")

@@ -36,7 +36,7 @@ SPEC.toml format (every key but [target] and [space] is optional):
   # fixed = { a = 1.0 }        # further keyword arguments of the function
   # chain = true               # the whole chain (mechtms.simulate) on `course`
   # condition = "sci"
-  # network = { n_neurons = 200, max_pulses = 20 }   # mechtms.coupling.NetworkOptions
+  # network = { n_synapses = 30, max_pulses = 20 }   # mechtms.coupling.NetworkOptions
 
 \b
   [space]                      # a full grid: axis = [values]

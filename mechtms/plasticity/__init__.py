@@ -257,7 +257,8 @@ def intensity_response(protocol: Protocol, intensities: Iterable[float], *, at_s
     -------
     pandas.DataFrame
         Index ``intensity``; columns ``dW_percent``, ``dW_sd_percent``, ``p_direct_E``
-        (somatic recruitment per pulse), ``p_axonal`` (presynaptic axons), ``pre_evoked``,
+        (somatic recruitment per pulse), ``p_axonal`` (fraction of sampled presynaptic axons
+        the pulse activates: the network's ``pre_axon_frac_mean``, or the stand-in's probability), ``pre_evoked``,
         ``post_evoked`` (spikes per pulse per cell above chance), ``ca_evoked_uM_s``,
         ``t_ltd_s``, ``t_ltp_s``.
     """
@@ -271,7 +272,7 @@ def intensity_response(protocol: Protocol, intensities: Iterable[float], *, at_s
         r = run_session(q, seed=seed, drive=d, after_s=at_s, changes=changes, **kw)
         s = r.summary()
         rows.append({"intensity": float(value), "dW_percent": s["dW_percent"], "dW_sd_percent": s["dW_sd_percent"],
-                     "p_direct_E": r.meta["p_direct_E"], "p_axonal": r.meta["p_axonal_standin"],
+                     "p_direct_E": r.meta["p_direct_E"], "p_axonal": r.meta["pre_axon_frac"],
                      "pre_evoked": s["pre_evoked_per_pulse"], "post_evoked": s["post_evoked_per_pulse"],
                      "ca_evoked_uM_s": s["ca_evoked_uM_s"], "t_ltd_s": s["t_ltd_s"], "t_ltp_s": s["t_ltp_s"]})
     out = pd.DataFrame(rows).set_index("intensity")

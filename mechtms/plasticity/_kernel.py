@@ -87,6 +87,7 @@ class SynParams(NamedTuple):
     P4: float
     tau_decay: float
     W_base: float
+    W_max: float
 
 
 @njit(cache=True, inline="always")
@@ -127,7 +128,7 @@ def _rhs(p, g, cb, lin, s, y, out):
     c = ca if ca > 0.0 else 0.0
     sig_d = 1.0 / (1.0 + np.exp(-p.beta * (c - p.theta_d)))
     sig_p = 1.0 / (1.0 + np.exp(-p.beta * (y[1] - _theta_p(p, y[2]))))
-    omega = p.W_base + p.A_p * sig_p - p.A_d * sig_d
+    omega = p.W_base + p.A_p * sig_p * (p.W_max - y[3]) / (p.W_max - p.W_base) - p.A_d * sig_d
     eta = 1.0 / (p.P1 / (p.P2 + c ** p.P3) + p.P4)
     out[3] = eta * sig_d * (omega - y[3]) + relax
 

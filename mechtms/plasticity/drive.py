@@ -6,25 +6,26 @@ when ``MECHTMS_CACHE_DIR`` is set, on disk, keyed by everything that changes it
 (protocol, seed, network options, E->E weight scale, the network code), so calibration
 loops and repeated calls do not rerun the network.
 
-Presynaptic axons activated by the pulse (stand-in)
----------------------------------------------------
+Presynaptic axons activated by the pulse
+----------------------------------------
 A TMS pulse activates axons at lower field strengths than it makes somata fire
 (axon terminals and bends have the lowest thresholds; Aberra et al. 2020, Brain Stimul
-13:175), and many fibres that end on a cortical cell belong to cells outside the
-simulated volume. The network (main at the time of writing) records only somatic
-spikes of its own cells, so at TBS intensities (80 % AMT = 66 % RMT) a sampled synapse
-sees a pulse-locked presynaptic arrival in 11 % of pulses against 8 % by chance. When
-the network does not deliver axonal activation itself (it does from ENGINE_REVISION 3,
-recognised by ``activity.meta["pre_axon_frac"]``; then nothing is added),
-:func:`add_axonal_arrivals` adds it: at every delivered
-pulse each sampled synapse whose presynaptic cell has no arrival in the next
-``AXON_WINDOW_MS`` gets one, ``axonal_delay_ms`` after the pulse, with probability
-``Φ(ln(x/(AXON_THRESHOLD_RATIO·x50_E))/sigma_E)`` — the network's own somatic
-recruitment curve (field ``x`` from its calibrated RMT) with the threshold lowered by
-``AXON_THRESHOLD_RATIO`` (ASSUMED 0.5: 60 % of the fibres at 100 % RMT, 27 % at 80 % AMT,
-where somata fire at 13 % and 2 %). These arrivals release transmitter at the sampled
-synapse only; the compound depolarisation they would add is not there (the network has
-to supply it).
+13:175). From ``ENGINE_REVISION`` 3 the network does this itself: each cell's axon has a
+threshold ``axon_x50_ratio`` (0.6) x its somatic one, an activated axon delivers a
+presynaptic arrival (flagged in ``SynapseActivity.pre_axonal``) to its targets whether or
+not the soma fires, and the record's meta holds ``pre_axon_frac_mean`` (on m1_column:
+5 % of the sampled presynaptic axons per pulse at iTBS's 80 % AMT, 40 % at 115 % RMT).
+Nothing is added then.
+
+Stand-in, for records without it (an activity built elsewhere, a network or cache from
+before revision 3; recognised by the absence of ``pre_axon_frac`` in the meta):
+:func:`add_axonal_arrivals` adds, at every delivered pulse, to each sampled synapse whose
+presynaptic cell has no arrival in the next ``AXON_WINDOW_MS``, one arrival
+``axonal_delay_ms`` after the pulse with probability
+``Φ(ln(x/(AXON_THRESHOLD_RATIO·x50_E))/sigma_E)`` — the network's somatic recruitment
+curve with the threshold lowered by ``AXON_THRESHOLD_RATIO`` (ASSUMED 0.5). These arrivals
+release transmitter at the sampled synapse only; the compound depolarisation they would
+cause is missing. ``NetworkDrive(axonal_standin=False)`` turns it off.
 
 Repeated blocks (the chain's shortcut)
 --------------------------------------
@@ -94,7 +95,7 @@ class NetworkDrive:
     Attributes
     ----------
     network : str
-        Network of :mod:`mechtms.network` (``"cortex"``).
+        Network of :mod:`mechtms.network` (``"m1_column"``, the production network; ``"cortex"`` works through the same code).
     n_neurons : int or None
         Network size (None: the network's default, 1,000).
     n_synapses : int
@@ -102,8 +103,9 @@ class NetworkDrive:
     baseline_s, post_s : float
         Spontaneous activity before the first and after the last pulse, s.
     axonal_standin : bool
-        Add pulse-locked presynaptic arrivals of activated axons (module docstring) when
-        the network does not provide them.
+        Add the stand-in's pulse-locked presynaptic arrivals (module docstring) to records
+        whose network did not deliver axonal activation itself; never added on top of the
+        network's own (``ENGINE_REVISION`` >= 3, e.g. m1_column).
     max_periods : int or None
         The chain's shortcut (module docstring, "Repeated blocks"): simulate only the first
         2 x ``max_periods`` train periods (continuous protocols: blocks of :data:`BLOCK_S`
@@ -117,7 +119,7 @@ class NetworkDrive:
         (a DLPFC column) is given the M1 value.
     """
 
-    network: str = "cortex"
+    network: str = "m1_column"
     n_neurons: int | None = None
     n_synapses: int = N_SYNAPSES
     baseline_s: float = BASELINE_S

@@ -31,7 +31,7 @@ FIELD_TO_MODEL = {
     "bap_ff": "bap_ff", "tau_bf": "tau_bf", "tau_bs": "tau_bs", "G": "G_NMDA", "V_r": "V_r", "k_mg": "k_mg",
     "tau_ca": "tau_Ca", "tau_K": "tau_K", "tau_M": "tau_M", "M_max": "M_max",
     "theta_d": "theta_d", "theta_p0": "theta_p0", "beta": "beta", "A_p": "A_p", "A_d": "A_d",
-    "P1": "P1", "P2": "P2", "P3": "P3", "P4": "P4", "W_base": "W_base",
+    "P1": "P1", "P2": "P2", "P3": "P3", "P4": "P4", "W_base": "W_base", "W_max": "W_max",
 }
 #: Parameters computed from others (initial assignments in the model file).
 DERIVED = ("depol_norm", "t_peak_d", "tau_decay")
@@ -81,6 +81,8 @@ def parameters(changes: Mapping[str, float] | None = None) -> SynParams:
     tau_r, tau_d = kw["tau_dr"], kw["tau_dd"]
     if not 0 < tau_r < tau_d:
         raise ValueError(f"tau_dr ({tau_r:g} s) must be positive and shorter than tau_dd ({tau_d:g} s)")
+    if not kw["W_max"] > kw["W_base"]:
+        raise ValueError(f"W_max ({kw['W_max']:g}) must be above W_base ({kw['W_base']:g})")
     t_peak = math.log(tau_d / tau_r) / (1.0 / tau_r - 1.0 / tau_d)
     kw["depol_norm"] = math.exp(-t_peak / tau_d) - math.exp(-t_peak / tau_r)
     kw["mg_ratio"] = float(values["Mg_mM"]) / float(values["K_mg_mM"])

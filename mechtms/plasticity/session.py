@@ -324,6 +324,7 @@ def run_session(protocol: Protocol, state: SynapseState | None = None, *, seed: 
     meta = {"pulses_delivered": int(activity.pulse_times_s.size), "duration_s": t_last,
             "t_record_s": t_end - t_start, "p_direct_E": float(activity.meta.get("p_direct_E", float("nan"))),
             "p_axonal_standin": float(activity.meta.get("p_axonal_standin", 0.0)),
+            "pre_axon_frac": float(activity.meta.get("pre_axon_frac_mean", activity.meta.get("p_axonal_standin", 0.0))),
             "axonal_arrivals_added": int(activity.meta.get("axonal_standin", 0)),
             "network": str(activity.meta.get("network", "")),
             "weight_scale_ee": float(activity.meta.get("weight_scale_ee", weight_scale_ee)),

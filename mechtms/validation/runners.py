@@ -159,6 +159,17 @@ def pathway_course(row, changes=None) -> float:
     model = models[0]
     course = protocols.preset_course(_need_preset(preset, row))
     day = int(round(time_in_hours(row["time"]) / 24.0))
+    if model == "spinal_lesion":
+        # the lesion model alone, driven by the course at the reference volley (docs/lesion.md);
+        # the whole chain's drive is the chain's business (mt.simulate)
+        from mechtms import lesion
+
+        extra = {**_numeric(setup), **dict((changes or {}).get(model, {}))}
+        assert cond.lesion is not None  # spinal_lesion is a pathway model only with a lesion
+        ds = lesion.simulate(lesion.DescendingDrive.from_course(course), days=max(day, 1),
+                             injury=cond.lesion.injury, changes={**cond.model_changes(model), **extra},
+                             readout_hour=cond.readout_clock_h)
+        return float(ds[var].sel(day=day))
     ds = mt.simulate_model(model, course=course, changes={**cond.model_changes(model), **_numeric(setup),
                                                           **dict((changes or {}).get(model, {}))}, selections=[var])
     return float(daily(ds, how="at", hour=cond.readout_clock_h)[var].sel(day=day))
