@@ -95,13 +95,15 @@ class Dist:
 #: calibration in docs/fitting.md, "Virtual cohorts"; redo it with :func:`mechtms.cohorts.calibration_table`
 #: whenever the synapse model or the network is recalibrated).
 DEFAULT: dict[str, Dist] = {
-    "theta_p0": Dist("lognormal", 1.0, 0.35, "plasticity", "CALIBRATED",
+    "theta_p0": Dist("lognormal", 1.0, 0.3, "plasticity", "ASSUMED",
                      "factor on the LTP threshold theta_p0 of calcium_plasticity.ant (the rise of the integrated "
                      "calcium K above its running mean that switches a synapse to LTP): whether a subject's TBS "
                      "gives LTP or LTD. Between-subject differences of the LTP/LTD balance are documented "
                      "(BDNF Val66Met carriers respond less to TBS, Cheeran et al. 2008, J Physiol 586:5717; "
-                     "prior activity shifts the threshold, Huang et al. 2011) but not measured as a threshold; "
-                     "sd_log set on a grid against Hamada et al. 2013 (docs/fitting.md)", relative=True),
+                     "prior activity shifts the threshold, Huang et al. 2011) but not measured as a threshold. "
+                     "sd_log 0.3 is ASSUMED: on the m1_column layer the responder fractions of Hamada et al. 2013 "
+                     "do not constrain it (sd_log 0 to 1.2 all give 0.42-0.60) and the between-subject SD band of "
+                     "Corp et al. 2020 is not reached at any of them (docs/fitting.md)", relative=True),
     "baseline_mep_mV": Dist("lognormal", 1.0, 0.5, "mep", "ASSUMED",
                             "peak-to-peak MEP at the test intensity; healthy adults ~0.4-2.7 mV (95 %); baseline "
                             "MEP amplitude predicts the measured TBS response (Corp et al. 2020, Brain Stimul "
