@@ -171,7 +171,7 @@ def test_plasticity_fit_recovers_known_parameters(tmp_path):
     obj = fit.load_problem(yaml, rtol=mt.plasticity.RTOL, atol=mt.plasticity.ATOL)
     clean = obj.simulate(np.log10([truth["A_p"], truth["A_d"]])).simulation.to_numpy()
     noisy = clean + 0.005 * np.abs(clean) * np.random.default_rng(1).standard_normal(clean.size)
-    data = _anchor_rows([{**r, "value": v, "spread": max(0.005 * abs(v), 0.05)} for r, v in zip(rows, noisy)])
+    data = _anchor_rows([{**r, "value": v, "spread": max(0.005 * abs(v), 0.05)} for r, v in zip(rows, noisy, strict=True)])
     yaml = fit.to_petab("calcium_plasticity", data, pars, tmp_path / "fit")
     res = fit.calibrate(fit.load_problem(yaml, rtol=mt.plasticity.RTOL, atol=mt.plasticity.ATOL),
                         n_starts=2, seed=3, profile=False, max_iter=60)

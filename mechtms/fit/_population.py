@@ -23,7 +23,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import _checks
-from ._objective import _LOG2PI, _FAIL, _scale, _unscale
+from ._objective import _FAIL, _LOG2PI, _scale, _unscale
 from ._petab import normalise_parameters
 
 
