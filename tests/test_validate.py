@@ -38,6 +38,22 @@ def test_fast_subset_passes():
     assert validation.failed_validation(table) == []
 
 
+def test_slice_anchor_runs_through_the_plasticity_layer():
+    """The slice rows of data/mep_after_effects.csv run mechtms.plasticity.anchors.run_row with the slice's
+    drive (no network): Dudek & Bear 1992 (PNAS 89:4363), 900 stimuli at 50 Hz give LTP (sign); the
+    runner's value is the plasticity layer's own, and a synapse model without its LTP arm (A_p = 0)
+    cannot potentiate, so the same anchor fails."""
+    from mechtms.plasticity import anchors as plasticity_anchors
+
+    row = validation.read_anchors().loc["dudek1992_slice_50hz_900"]
+    assert row["runner"] == "slice_after_effect" and row["cost"] == "fast"
+    table = validation.validate(fast_only=True, anchors=["dudek1992_*"])
+    assert list(table.index) == ["dudek1992_slice_50hz_900"] and table.status.iloc[0] == "pass"
+    assert table.model.iloc[0] == plasticity_anchors.run_row(row)[0] > 0
+    broken = validation.validate(anchors=["dudek1992_slice_50hz_900"], changes={"calcium_plasticity": {"A_p": 0.0}})
+    assert broken.status.iloc[0] == "fail" and broken.model.iloc[0] <= 0
+
+
 def test_broken_model_fails():
     """Two broken variants of bdnf_trkb_erk against Ji 2010 (tolerance 2 s.e.m.):
     kd_erk 10 -> 1 /h (ERK ten times slower) leaves p-ERK far below 5.6-fold at 15 min (~2.4);

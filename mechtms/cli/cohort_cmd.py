@@ -14,13 +14,16 @@ import click
 @click.option("--workers", type=int, default=None, help="Processes (local, new dask cluster).")
 @click.option("--store", default=None, help="zarr store (resumable).")
 @click.option("--threshold", default=0.0, show_default=True, help="Responder: change beyond this in the expected direction.")
+@click.option("--instances", default=None, type=int,
+              help="Network instances the subjects of a session cohort share (default 4; each runs the network once).")
 @click.option("--output", default=None, help="Also write the cohort as netCDF.")
-def cohort(preset, condition, n, seed, engine, workers, store, threshold, output):
+def cohort(preset, condition, n, seed, engine, workers, store, threshold, instances, output):
     """Run a virtual cohort of N subjects under PRESET (a session or course preset) and its sham."""
+    from ..cohorts import NETWORK_INSTANCES
     from ..cohorts import cohort as run
 
     ds = run(preset, condition=condition, n=n, seed=seed, engine=engine, workers=workers, store=store,
-             threshold=threshold, progress=True)
+             threshold=threshold, network_instances=instances or NETWORK_INSTANCES, progress=True)
     unit = ds.measured.attrs.get("units", "")
     click.echo(f"cohort: {n} subjects, condition {condition}, read-out {ds.attrs['readout']} ({unit}); "
                f"responder: {ds.responder.attrs['rule']}; CI: {ds.attrs['ci_method']}")

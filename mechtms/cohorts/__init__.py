@@ -19,19 +19,21 @@ from dataclasses import asdict
 import numpy as np
 
 from .. import _checks
-from ._run import BASE_READOUTS, run_point, true_outcome
+from ._run import BASE_READOUTS, run_point, session_drive, true_outcome
 from ._variability import (
     DEFAULT,
     MEP_TRIAL_CV_1MV,
     MEP_TRIALS,
+    NETWORK_INSTANCES,
     Dist,
     draw_subject,
     measurement_sd,
+    plasticity_changes,
     variability,
 )
 
 __all__ = ["cohort", "calibration_table", "wilson", "Dist", "DEFAULT", "variability", "draw_subject", "measurement_sd",
-           "anchor_value", "MEP_TRIALS", "MEP_TRIAL_CV_1MV"]
+           "anchor_value", "expected_sign", "EXPECTED_SIGN", "MEP_TRIALS", "MEP_TRIAL_CV_1MV", "NETWORK_INSTANCES", "plasticity_changes", "session_drive"]
 
 #: Read-out of each condition's cohort (what responders are judged on).
 READOUT_OF = {"healthy": "MEP", "sci": "BMS", "uninjured": "BMS"}
@@ -75,7 +77,8 @@ def _as_arm(name, value):
 def cohort(course, condition: str = "healthy", n: int = 40, variability=None, arms=None, seed: int = 0, *,
            engine: str = "serial", workers: int | None = None, scheduler: str | None = None, store=None,
            threshold: float = 0.0, expected_sign: int | None = None, network=None, changes=None,
-           outcome=None, progress: bool = False):
+           outcome=None, network_instances: int | None = NETWORK_INSTANCES, session_drive=None,
+           progress: bool = False):
     """Run a virtual cohort through both arms and return per-subject outcomes and responder rates.
 
     Parameters
@@ -99,10 +102,19 @@ def cohort(course, condition: str = "healthy", n: int = 40, variability=None, ar
         Responder: measured change beyond ``threshold`` (in the read-out's units) in the expected
         direction. Default 0 (Hamada et al. 2013: any change in the expected direction).
     expected_sign : {+1, -1}, optional
-        Expected direction; default the sign of the typical subject's (all distributions at their
-        centre) active outcome.
+        Expected direction; default from the protocol family (:data:`EXPECTED_SIGN`: iTBS +1,
+        cTBS -1), else the sign of the typical subject's (all distributions at their centre)
+        active outcome.
     network : mechtms.coupling.NetworkOptions, optional
         For a course (the chain).
+    network_instances : int or None
+        Session arms: the subjects are spread over this many network instances (seeds
+        ``0..network_instances-1``; each runs the network once per protocol, cached under
+        ``MECHTMS_CACHE_DIR``); None gives every subject its own instance (a network run per
+        subject and arm). Course arms always use the subject's own instance.
+    session_drive : mechtms.plasticity.NetworkDrive, optional
+        Network options of session arms (default :func:`mechtms.cohorts.session_drive`:
+        shortened under ``MECHTMS_FAST``).
     changes : mapping model -> {parameter: value}, optional
         Applied to every subject (e.g. a model variant).
     outcome : callable or "module:function", optional
@@ -127,6 +139,7 @@ def cohort(course, condition: str = "healthy", n: int = 40, variability=None, ar
     import mechtms as mt
 
     from .. import conditions
+    from ..protocols import Course
 
     n = _checks.whole_number("n", n, low=1, high=1_000_000)
     seed = _checks.whole_number("seed", seed, low=0, high=2**32 - 1)
@@ -148,16 +161,28 @@ def cohort(course, condition: str = "healthy", n: int = 40, variability=None, ar
     dists = variability if isinstance(variability, dict) and all(isinstance(d, Dist) for d in variability.values()) \
         else _variability(variability)
     threshold = _checks.finite_number("threshold", threshold, low=0)
+    if network_instances is not None:
+        network_instances = _checks.whole_number("network_instances", network_instances, low=1, high=10_000)
+    drive = session_drive_of(session_drive)
+    if any(isinstance(v, Course) for v in arm_map.values()):
+        network_instances = None  # the chain: every subject its own network
     if outcome is not None:
         expected_sign = expected_sign or 1  # responders come from the outcome function
+    active = arm_map.get("active", next(iter(arm_map.values())))
     if expected_sign is None:
-        typical = {k: d.center for k, d in dists.items()} | {"network_seed": draw_subject(seed, 0, dists)["network_seed"]}
+        name = getattr(active, "name", None) or getattr(getattr(active, "protocol", None), "name", "")
+        expected_sign = globals()["expected_sign"](str(name))
+    if expected_sign is None:
+        typical = {k: d.center for k, d in dists.items()} | {
+            "network_seed": draw_subject(seed, 0, dists, network_instances)["network_seed"]}
         active = arm_map.get("active", next(iter(arm_map.values())))
-        expected_sign = 1 if true_outcome(active, typical, dists, cond.name, readout, network, changes) >= 0 else -1
+        expected_sign = 1 if true_outcome(active, typical, dists, cond.name, readout, network, changes,
+                                          drive) >= 0 else -1
     if expected_sign not in (1, -1):
         raise ValueError(f"expected_sign must be +1 or -1, got {expected_sign!r}")
     fixed = {"cohort_seed": seed, "arms": arm_map, "dists": dists, "condition": cond.name, "readout": readout,
-             "network": network, "changes": changes, "outcome": outcome}
+             "network": network, "changes": changes, "outcome": outcome, "network_instances": network_instances,
+             "session_drive": drive}
     target = mt.scans.FunctionTarget(run_point, **fixed)
     names = sorted(dists)
     flags = ["responder_flag", "remitter_flag"] if outcome is not None else []
@@ -168,6 +193,10 @@ def cohort(course, condition: str = "healthy", n: int = 40, variability=None, ar
     if spec.get("placebo"):
         out.attrs["placebo"] = str(spec["placebo"])
     return out
+
+
+def session_drive_of(drive):
+    return session_drive(drive)
 
 
 def _function_id(func) -> str | None:
@@ -253,11 +282,25 @@ def _summarise(ds, names, dists, cond, readout, threshold, expected_sign, arm_ma
         "variability": json.dumps({k: asdict(d) for k, d in dists.items()}, sort_keys=True),
         "placebo": getattr(cond, "placebo", None) or f"none documented for condition {cond.name!r}: sham gets none",
         "arms": json.dumps({k: v.summary() for k, v in arm_map.items()}, sort_keys=True),
-        "limitations": ("course arms run the chain (mechtms.simulate), which takes no plasticity or drive "
+        "limitations": ("course arms run the chain (mechtms.simulate), which takes no synapse-model "
                         "overrides: subjects differ there by network instance and measurement only")
         if any(isinstance(v, Course) for v in arm_map.values()) else "",
     })
     return out
+
+
+#: The direction a responder's MEP moves in, by protocol family (Huang et al. 2005, Neuron 45:201:
+#: iTBS facilitates, cTBS depresses; Hamada et al. 2013 count responders "in the expected direction").
+EXPECTED_SIGN = {"itbs": 1, "ctbs": -1}
+
+
+def expected_sign(preset: str) -> int | None:
+    """+1 / -1 for an iTBS / cTBS preset (:data:`EXPECTED_SIGN`), None for others (then the typical
+    subject's outcome decides)."""
+    for prefix, sign in EXPECTED_SIGN.items():
+        if str(preset).startswith(prefix):
+            return sign
+    return None
 
 
 #: Subjects of the cohorts that the validation anchors run (tbs_variability.csv).
@@ -276,12 +319,13 @@ def anchor_value(row, what: str, changes=None) -> float:
     from ..validation.anchors import protocol_changes
 
     preset, _ = protocol_changes(row["protocol"])
-    n = 16 if os.environ.get("MECHTMS_FAST") else ANCHOR_COHORT_N
+    n = 16 if os.environ.get("MECHTMS_FAST") == "1" else ANCHOR_COHORT_N
     key = json.dumps([preset, row["condition"], n, changes], sort_keys=True, default=str)
     ds = _ANCHOR_COHORTS.get(key)
     if ds is None:
         ds = _ANCHOR_COHORTS[key] = cohort(preset, condition=row["condition"], n=n, seed=0,
-                                           arms={"active": preset}, changes=changes, engine="serial")
+                                           arms={"active": preset}, changes=changes, engine="serial",
+                                           expected_sign=expected_sign(str(preset)))
     active = ds.sel(arm="active")  # type: ignore[attr-defined]
     if what == "responder_fraction":
         return float(active.responder_rate)
@@ -292,8 +336,9 @@ def anchor_value(row, what: str, changes=None) -> float:
     raise ValueError(f"unknown cohort statistic {what!r}")
 
 
-def calibration_table(entry: str = "K_fast", spreads=(0.6, 1.0, 1.6, 2.5), presets=("itbs_600", "ctbs_600"),
-                      n: int = 60, seed: int = 0, engine: str = "serial", workers: int | None = None):
+def calibration_table(entry: str = "theta_p0", spreads=(0.2, 0.35, 0.6, 1.0), presets=("itbs_600", "ctbs_600"),
+                      n: int = 60, seed: int = 0, engine: str = "serial", workers: int | None = None,
+                      network_instances: int | None = NETWORK_INSTANCES, session_drive=None):
     """Responder fraction and between-subject SD of the measured change for a grid of spreads of one
     variability entry: how the cohort calibration of ``docs/fitting.md`` is made (and redone when a
     model changes).
@@ -302,7 +347,8 @@ def calibration_table(entry: str = "K_fast", spreads=(0.6, 1.0, 1.6, 2.5), prese
     -------
     pandas.DataFrame
         One row per (spread, preset): ``responder_rate``, ``ci_low``, ``ci_high`` (Wilson 95 %),
-        ``sd_measured`` and ``mean_measured`` of the active arm.
+        ``sd_measured`` and ``mean_measured`` of the active arm. Responders move in the
+        protocol's expected direction (:data:`EXPECTED_SIGN`).
     """
     import pandas as pd
 
@@ -310,7 +356,9 @@ def calibration_table(entry: str = "K_fast", spreads=(0.6, 1.0, 1.6, 2.5), prese
     for spread in spreads:
         dists = variability(None, **{entry: spread})
         for p in presets:
-            ds = cohort(p, n=n, seed=seed, arms={"active": p}, variability=dists, engine=engine, workers=workers)
+            ds = cohort(p, n=n, seed=seed, arms={"active": p}, variability=dists, engine=engine, workers=workers,
+                        expected_sign=expected_sign(p), network_instances=network_instances,
+                        session_drive=session_drive)
             r = ds.sel(arm="active")
             rows.append({entry: spread, "preset": p, "responder_rate": float(r.responder_rate),
                          "ci_low": float(r.responder_ci_low), "ci_high": float(r.responder_ci_high),

@@ -1,48 +1,62 @@
 """One subject in one arm: the function every cohort point runs (on any scan engine).
 
-A session :class:`~mechtms.protocols.Protocol` runs :func:`mechtms.plasticity.after_effect` with
-the subject's plasticity parameters and drive gain (the MEP change 30 min after the session);
-a :class:`~mechtms.protocols.Course` runs the whole chain, :func:`mechtms.simulate`, on the
-subject's own network instance (``network_seed``). The chain takes no plasticity or drive
-overrides today, so on a course subjects differ by their network instance and their
-measurement only (stated in the cohort's attrs).
+A session :class:`~mechtms.protocols.Protocol` runs the network-driven synapse population
+(:func:`mechtms.plasticity.run_session`) on the subject's network instance
+(``network_seed``) with the subject's synapse-model parameters (``changes=``): the change of
+the population's mean weight 30 min after the session, read as the MEP change. A
+:class:`~mechtms.protocols.Course` runs the whole chain, :func:`mechtms.simulate`, on the
+subject's own network instance. The chain takes no synapse-model overrides today, so on a
+course subjects differ by their network instance and their measurement only (stated in
+the cohort's attrs).
 """
 
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
-from ._variability import draw_subject, measurement_sd
+from ._variability import draw_subject, measurement_sd, plasticity_changes
 
 #: Read-outs of every point, in this order (plus one per variability entry).
 BASE_READOUTS = ("outcome", "measured", "network_seed")
 
 
-def subject_drive(subject: dict, dists) -> dict:
-    from ..plasticity import DEFAULT_DRIVE, DRIVE_RANGES
-
-    gain = 1.0
-    for name, d in dists.items():
-        if d.acts_on == "drive":
-            gain *= subject[name]
-    return {"epsp_mV": float(np.clip(DEFAULT_DRIVE["epsp_mV"] * gain, *DRIVE_RANGES["epsp_mV"])),
-            "bap_prob": float(np.clip(DEFAULT_DRIVE["bap_prob"] * gain, *DRIVE_RANGES["bap_prob"]))}
+#: Network options of session arms under MECHTMS_FAST (None: NetworkDrive(n_synapses=30, max_periods=2)).
+FAST_DRIVE = None
 
 
-def true_outcome(arm, subject: dict, dists, condition: str, readout: str, network, changes) -> float:
+def session_drive(drive=None):
+    """Network options of a cohort's sessions: ``drive``, or the default (MECHTMS_FAST:
+    :data:`FAST_DRIVE`, 30 synapses and the network's first two train periods repeated,
+    :class:`mechtms.plasticity.NetworkDrive` ``max_periods=2``; else the whole session and
+    100 synapses)."""
+    from ..plasticity import NetworkDrive
+
+    if drive is not None:
+        if not isinstance(drive, NetworkDrive):
+            raise ValueError(f"session_drive must be a mechtms.plasticity.NetworkDrive, got {type(drive).__name__}")
+        return drive
+    if os.environ.get("MECHTMS_FAST") == "1":
+        return FAST_DRIVE or NetworkDrive(n_synapses=30, max_periods=2)
+    return NetworkDrive()
+
+
+def true_outcome(arm, subject: dict, dists, condition: str, readout: str, network, changes, drive=None) -> float:
     """The model's outcome for one subject (no measurement noise)."""
     import mechtms as mt
     from mechtms.protocols import Course
 
-    plast = {name: subject[name] for name, d in dists.items() if d.acts_on == "plasticity"}
-    plast.update(dict((changes or {}).get("calcium_plasticity", {})))
     if isinstance(arm, Course):
         ds = mt.simulate(arm, condition=condition, seed=int(subject["network_seed"]), network=network)
         value = float(ds[readout].values[-1])
         return 100.0 * (value - 1.0) if readout == "MEP" else value
-    return float(mt.plasticity.after_effect(arm, drive=subject_drive(subject, dists), changes=plast or None))
+    plast = plasticity_changes(subject, dists)
+    plast.update(dict((changes or {}).get("calcium_plasticity", {})))
+    res = mt.plasticity.run_session(arm, seed=int(subject["network_seed"]), drive=session_drive(drive),
+                                    changes=plast or None)
+    return res.dW_percent
 
 
 def proxy_outcome(outcome: str, arm, subj: dict, dists, condition: str, network, rng) -> dict:
@@ -73,14 +87,15 @@ def proxy_outcome(outcome: str, arm, subj: dict, dists, condition: str, network,
 
 
 def run_point(subject: int, arm: str, seed: int, *, cohort_seed: int, arms: dict, dists: dict,
-              condition: str, readout: str, network=None, changes=None, outcome: str | None = None) -> dict:
+              condition: str, readout: str, network=None, changes=None, outcome: str | None = None,
+              network_instances: int | None = None, session_drive=None) -> dict:
     """Outcome of subject ``subject`` in ``arm``; ``seed`` (the scan's common seed) is unused: every
     random number derives from ``(cohort_seed, subject)`` so arms share the subject."""
-    subj = draw_subject(cohort_seed, subject, dists)
+    subj = draw_subject(cohort_seed, subject, dists, network_instances)
     if outcome is not None:
         rng = np.random.default_rng([int(cohort_seed), int(subject), 1 + sorted(arms).index(arm)])
         return {**proxy_outcome(outcome, arms[arm], subj, dists, condition, network, rng), **subj}
-    value = true_outcome(arms[arm], subj, dists, condition, readout, network, changes)
+    value = true_outcome(arms[arm], subj, dists, condition, readout, network, changes, session_drive)
     measured = value
     if readout == "MEP":
         arm_index = sorted(arms).index(arm)
@@ -91,7 +106,7 @@ def run_point(subject: int, arm: str, seed: int, *, cohort_seed: int, arms: dict
 
 
 def _warm(*, arms: dict, dists: dict, condition: str, readout: str, network=None, changes=None, outcome=None,
-          **_) -> None:
+          session_drive=None, **_) -> None:
     """Compile what the arms need in this worker (models, numba kernels): one typical subject per arm
     type, results discarded."""
     from mechtms.protocols import Course
@@ -105,8 +120,12 @@ def _warm(*, arms: dict, dists: dict, condition: str, readout: str, network=None
         if kind in seen:
             continue
         seen.add(kind)
-        short = arm.replace(days=1) if kind else arm
-        true_outcome(short, typical, dists, condition, readout, network, changes)
+        if kind:
+            true_outcome(arm.replace(days=1), typical, dists, condition, readout, network, changes, session_drive)
+        else:  # the synapse integrator only (a network run per worker would cost more than it saves)
+            from mechtms.plasticity import run_session, slice_activity
+
+            run_session(arm, activity=slice_activity(1.0, 3, n_synapses=2))
 
 
 run_point.warm = _warm  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ._petab import lint, to_petab
 
-__all__ = ["to_petab", "lint", "calibrate", "CalibrationResult", "load_problem"]
+__all__ = ["to_petab", "lint", "calibrate", "CalibrationResult", "load_problem", "PopulationObjective"]
 
 
 def __getattr__(name):
@@ -20,4 +20,8 @@ def __getattr__(name):
         from . import _calibrate
 
         return getattr(_calibrate, name)
+    if name == "PopulationObjective":
+        from ._population import PopulationObjective
+
+        return PopulationObjective
     raise AttributeError(f"module 'mechtms.fit' has no attribute {name!r}")

@@ -89,8 +89,9 @@ def calibrate(problem, n_starts: int = 20, seed: int = 0, *, profile: bool = Tru
 
     Parameters
     ----------
-    problem : path or PetabObjective
-        A PEtab YAML (e.g. from :func:`mechtms.fit.to_petab`).
+    problem : path, PetabObjective or PopulationObjective
+        A PEtab YAML (e.g. from :func:`mechtms.fit.to_petab`), its objective, or the
+        network-driven population's objective (:class:`mechtms.fit.PopulationObjective`).
     n_starts : int
         Local optimisations, started uniformly within the bounds on the parameter scale.
     seed : int
@@ -109,7 +110,7 @@ def calibrate(problem, n_starts: int = 20, seed: int = 0, *, profile: bool = Tru
     import pandas as pd
     import pypesto.optimize as optimize
 
-    obj = problem if isinstance(problem, PetabObjective) else PetabObjective(problem)
+    obj = problem if isinstance(problem, PetabObjective) or hasattr(problem, "x_ids") else PetabObjective(problem)
     n_starts = _checks.whole_number("n_starts", n_starts, low=1, high=10_000)
     seed = _checks.whole_number("seed", seed, low=0, high=2**32 - 1)
     rng = np.random.default_rng(seed)

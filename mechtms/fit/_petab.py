@@ -37,6 +37,8 @@ SCALE_BOUNDS = (1e-2, 1e3)
 SIGMA_BOUNDS = (1e-3, 1e1)
 _SUFFIXES = (("_fraction_of_peak", "relative"), ("_relative", "relative"), ("_fold", "fold"))
 #: Read-outs that are a formula of a model variable (the plasticity model's W starts at 1).
+#: Protocol fields an anchor may set on a session preset (``"rtms_1hz_900; pulses=810"``).
+PROTOCOL_FIELDS = ("intensity", "pulses", "frequency_hz", "pas_isi_ms")
 READOUT_FORMULAS = {"dW_percent": ("W", "100 * (W - 1)"), "MEP_change_percent": ("W", "100 * (W - 1)")}
 
 
@@ -64,10 +66,12 @@ def _sid(text: str) -> str:
 
 
 def normalise_parameters(parameters, known: Mapping[str, float], model: str) -> dict[str, dict]:
-    """``{name: (low, high)}`` or ``{name: {"lower", "upper", "scale", "nominal", "prior_sd"}}`` -> checked dicts.
+    """``{name: (low, high)}`` or ``{name: {"lower", "upper", "scale", "nominal", "prior_sd", "estimate"}}``
+    -> checked dicts.
 
     ``nominal`` defaults to the model's value; ``scale`` to ``log10``; ``prior_sd`` (in
-    units of the parameter scale) adds a normal prior centred on the nominal value.
+    units of the parameter scale) adds a normal prior centred on the nominal value;
+    ``estimate=False`` holds the parameter at ``nominal`` (a fixed setting of the problem).
     """
     if not isinstance(parameters, Mapping) or not parameters:
         raise ValueError(f"parameters must be a non-empty mapping name -> (lower, upper) or dict, got {parameters!r}")
@@ -76,10 +80,10 @@ def normalise_parameters(parameters, known: Mapping[str, float], model: str) -> 
         if name not in known:
             raise _checks.unknown_name(f"parameter of {model}", name, known, exc=ValueError)
         if isinstance(spec, Mapping):
-            extra = set(spec) - {"lower", "upper", "scale", "nominal", "prior_sd"}
+            keys = ("lower", "upper", "scale", "nominal", "prior_sd", "estimate")
+            extra = set(spec) - set(keys)
             if extra:
-                raise _checks.unknown_name(f"key of parameters[{name!r}]", sorted(extra)[0],
-                                           ("lower", "upper", "scale", "nominal", "prior_sd"), exc=ValueError)
+                raise _checks.unknown_name(f"key of parameters[{name!r}]", sorted(extra)[0], keys, exc=ValueError)
             d = dict(spec)
         else:
             if len(tuple(spec)) != 2:
@@ -95,7 +99,11 @@ def normalise_parameters(parameters, known: Mapping[str, float], model: str) -> 
         prior_sd = d.get("prior_sd")
         if prior_sd is not None:
             prior_sd = _checks.finite_number(f"prior_sd of {name}", prior_sd, low=0, low_open=True)
-        out[name] = {"lower": lo, "upper": hi, "scale": scale, "nominal": nominal, "prior_sd": prior_sd}
+        estimate = d.get("estimate", True)
+        if not isinstance(estimate, bool):
+            raise ValueError(f"parameters[{name!r}]['estimate'] must be True or False, got {estimate!r}")
+        out[name] = {"lower": lo, "upper": hi, "scale": scale, "nominal": nominal, "prior_sd": prior_sd,
+                     "estimate": estimate}
     return out
 
 
@@ -107,7 +115,9 @@ def measurements_from_anchors(anchors, model: str, variables, parameters_of_mode
     """PEtab conditions, observables and measurements (DataFrames) from anchor rows.
 
     Rows whose read-out is not a time point of a model variable (peak times, cohort
-    fractions, clinical scores) are skipped; the caller gets the list of skipped anchors.
+    fractions, clinical scores), direction-only rows (criterion ``sign``: their value is a
+    direction, not a magnitude) and PAS sessions (the model file's regular schedule has no
+    afferent volley) are skipped; the caller gets the list of skipped anchors.
     """
     import pandas as pd
 
@@ -129,23 +139,26 @@ def measurements_from_anchors(anchors, model: str, variables, parameters_of_mode
         except ValueError:
             skipped.append(row["anchor"])
             continue
-        if var not in variables or math.isnan(row["value"]):
-            skipped.append(row["anchor"])
+        if var not in variables or math.isnan(row["value"]) or row["criterion"] == "sign":
+            skipped.append(row["anchor"])  # a direction-only row has no magnitude to fit
             continue
         preset, changes = protocol_changes(row["protocol"])
+        fields = {k: v for k, v in changes.items() if preset is not None and k in PROTOCOL_FIELDS}
+        changes = {k: v for k, v in changes.items() if k not in fields}
         if any(not isinstance(v, float) or k not in parameters_of_model for k, v in changes.items()):
             skipped.append(row["anchor"])  # arms and non-parameter settings are not PEtab conditions
             continue
         label = "_".join(f"{k}_{v:g}" for k, v in sorted(changes.items()))
         if preset is not None:
-            session = _session_schedule(preset, parameters_of_model)
+            session = _session_schedule(preset, parameters_of_model, fields)
             if session is None:
                 skipped.append(row["anchor"])  # a course, or a model without pulse-schedule parameters
                 continue
             schedule, duration_h = session
             changes = {**schedule, **changes}
             t_h += duration_h  # the anchor's time counts from the end of the session
-            label = f"{preset}_{label}" if label else preset
+            flabel = "_".join(f"{k}_{v:g}" for k, v in sorted(fields.items()))
+            label = "_".join(x for x in (preset, flabel, label) if x)
         cid = _sid(label or "control")
         conds[cid] = changes
         oid = _sid(f"obs_{readout}")
@@ -187,15 +200,24 @@ def measurements_from_anchors(anchors, model: str, variables, parameters_of_mode
     return cdf, pd.DataFrame(list(obs.values())), pd.DataFrame(meas), extra_pars, skipped
 
 
-def _session_schedule(preset: str, parameters_of_model) -> tuple[dict[str, float], float] | None:
-    """Pulse-schedule parameters and duration (h) of a session preset, for a model that takes them
-    (:func:`mechtms.plasticity.schedule_changes`); None for a course or another model."""
+def _session_schedule(preset: str, parameters_of_model, fields=None) -> tuple[dict[str, float], float] | None:
+    """Pulse-schedule parameters and duration (h) of a session preset with the row's protocol
+    ``fields`` (``pulses``, ``frequency_hz``...), for a model that takes them
+    (:func:`mechtms.plasticity.schedule_changes`); None for a course or another model.
+
+    The intensity does not reach the schedule: the model file's representative synapse gets
+    the same drive per pulse at any intensity (recruitment is the network's part)."""
     from .. import plasticity, protocols
 
     try:
         p = protocols.preset(preset)
     except (KeyError, ValueError):
         return None
+    fields = dict(fields or {})
+    if fields:
+        p = p.replace(**{k: int(v) if k == "pulses" else float(v) for k, v in fields.items()})
+    if p.kind == "pas":
+        return None  # the regular schedule has no afferent volley: PAS timing is not representable
     schedule = plasticity.schedule_changes(p)
     if not all(k in parameters_of_model for k in schedule):
         return None
@@ -214,7 +236,8 @@ def to_petab(model_or_condition: str, data, parameters, out_dir, *, problem_id: 
         of a model variable are skipped and listed in the YAML's ``mechtms_skipped``).
     parameters : mapping
         What to estimate: ``{name: (lower, upper)}`` or ``{name: {"lower", "upper",
-        "scale" ("log10" default, "log", "lin"), "nominal", "prior_sd"}}``.
+        "scale" ("log10" default, "log", "lin"), "nominal", "prior_sd", "estimate" (False: held
+        at nominal)}}``.
     out_dir : path
         Created if needed; existing PEtab files in it are overwritten.
     problem_id : str, optional
@@ -245,7 +268,7 @@ def to_petab(model_or_condition: str, data, parameters, out_dir, *, problem_id: 
     rows = []
     for name, p in pars.items():
         row = {"parameterId": name, "parameterName": name, "parameterScale": p["scale"], "lowerBound": p["lower"],
-               "upperBound": p["upper"], "nominalValue": p["nominal"], "estimate": 1}
+               "upperBound": p["upper"], "nominalValue": p["nominal"], "estimate": int(p["estimate"])}
         if p["prior_sd"] is not None:
             row["objectivePriorType"] = "parameterScaleNormal"
             row["objectivePriorParameters"] = f"{_to_scale(p['nominal'], p['scale']):.12g};{p['prior_sd']:.12g}"

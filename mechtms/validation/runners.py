@@ -175,19 +175,29 @@ def pathway_course(row, changes=None) -> float:
     return float(daily(ds, how="at", hour=cond.readout_clock_h)[var].sel(day=day))
 
 
+def _plasticity_row(row, changes):
+    """The plasticity layer's own run of an anchor row (``mechtms.plasticity.anchors.run_row``),
+    with the row's ``calcium_plasticity`` changes; (after-effect %, SessionResult)."""
+    from ..plasticity import anchors as plasticity_anchors
+
+    extra = dict((changes or {}).get("calcium_plasticity", {}))
+    return plasticity_anchors.run_row(row, changes=extra or None)
+
+
 @runner("after_effect")
 def after_effect(row, changes=None) -> float:
-    """``mechtms.plasticity.after_effect`` of the preset session (% change 30 min after it)."""
-    import mechtms as mt
-    from mechtms import protocols
+    """The network-driven population's after-effect (% change of the mean weight 30 min after the
+    session; :func:`mechtms.plasticity.after_effect`) of the row's protocol (preset with
+    ``intensity``, ``pulses``, ``frequency_hz``, ``pas_isi_ms`` fields), network seed 0. Slow:
+    the network runs the whole session (cached under ``MECHTMS_CACHE_DIR/synapse_activity``)."""
+    return float(_plasticity_row(row, changes)[0])
 
-    preset, setup = protocol_changes(row["protocol"])
-    p = protocols.preset(_need_preset(preset, row))
-    fields = {k: v for k, v in setup.items() if k in ("intensity", "pulses", "frequency_hz")}
-    if fields:
-        p = p.replace(**fields)
-    extra = dict((changes or {}).get("calcium_plasticity", {}))
-    return float(mt.plasticity.after_effect(p, changes=extra or None))
+
+@runner("slice_after_effect")
+def slice_after_effect(row, changes=None) -> float:
+    """After-effect of afferent stimulation in a slice (no network, no background): the slice's
+    drive of :func:`mechtms.plasticity.drive.slice_activity` (Dudek & Bear 1992 protocol)."""
+    return float(_plasticity_row(row, changes)[0])
 
 
 @runner("cohort_responder_fraction")
