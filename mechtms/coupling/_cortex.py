@@ -138,6 +138,9 @@ def session_step(protocol, state: CortexState, hours_until_next: float, *, seed:
     """
     cons = state.consolidation
     scale, clipped = _convert.weight_to_network_scale(cons.w_total) if feedback else (1.0, False)
+    if not protocol.n_delivered:
+        return _sham_step(state, hours_until_next, scale, clipped, reference, feedback, plasticity_changes,
+                          bdnf_changes, consolidation_changes)
     res = plasticity.run_session(protocol, state.synapses if feedback else None, seed=seed,
                                  drive=network_drive(opts), weight_scale_ee=scale,
                                  follow_s=float(hours_until_next) * 3600.0, changes=plasticity_changes)
@@ -155,6 +158,23 @@ def session_step(protocol, state: CortexState, hours_until_next: float, *, seed:
         "w_late_after": cons.w_late,
     }
     return CortexState(cons, res.state_next if feedback else None), trace, record
+
+
+def _sham_step(state, hours, scale, clipped, reference, feedback, plasticity_changes, bdnf_changes,
+               consolidation_changes):
+    """A session without pulses (sham): nothing is evoked, so it is what the chain does between
+    sessions — the synapses relax at rest (closed form), the early change is 0 and the BDNF
+    dose 0. Background activity is not integrated here, as it is not between sessions (its
+    drift is < 1 % over a session: docs/plasticity.md), so a sham course equals no stimulation."""
+    cons, trace = consolidation.step(state.consolidation, 0.0, 0.0, float(hours), reference=reference,
+                                     bdnf_changes=bdnf_changes, synapse_changes=consolidation_changes)
+    synapses = None
+    if feedback and state.synapses is not None:
+        synapses = state.synapses.relaxed(float(hours) * 3600.0, plasticity_changes)
+    record = {"weight_scale": scale, "weight_clipped": clipped, "early_dW": 0.0, "dW_percent": 0.0,
+              "dW_sd_percent": 0.0, "pulses_delivered": 0, "ca_supra_uM_s": 0.0, "post_spikes_per_cell": 0.0,
+              "bdnf_dose": float(trace.attrs.get("bdnf_dose", 0.0)), "w_late_after": cons.w_late}
+    return CortexState(cons, synapses), trace, record
 
 
 def run(course: Course, seed: int, opts: NetworkOptions, *, feedback: bool = True,
