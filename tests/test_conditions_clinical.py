@@ -187,8 +187,8 @@ def m1():
     (600 pulses) and sham over M1: 3 weekday sessions, read on the evening of the third.
 
     The full 1600 pulses, not a shortened session: the consolidated change grows with the
-    session's dose (supra-threshold calcium, evoked spikes), so 800 pulses give a quarter of the
-    preset's w_late after 3 sessions (0.032 vs 0.145) and would not stand for the preset."""
+    session's dose (supra-threshold calcium, evoked spikes), so 800 pulses give a third of the
+    preset's w_late after 3 sessions (0.050 vs 0.158) and would not stand for the preset."""
     opts = cc.small_options("m1_column", n_synapses=10)
     hf = protocols.preset("rtms_20hz_lbp")
     low = protocols.rtms(20, 1600, 70, train_s=2.0, iti_s=28.0, name="20 Hz 1600 at 70 %")
