@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -163,12 +164,21 @@ def pain_figures(network=None, seed: int = 0, intensities=None, sessions=None) -
     return out
 
 
+class CalibrationTarget(NamedTuple):
+    """One proxy's single calibration target: what, on which preset course, after how many sessions."""
+
+    target: str
+    preset: str
+    sessions: int
+    value: float
+
+
 #: The proxies' single calibration targets (everything else they predict is validation).
-CALIBRATION = {
-    "depression": {"target": "active responders 29.3 % after ~13 sessions (Berlim 2014)", "sessions": 13,
-                   "preset": "hf_rtms_10hz_depression", "value": 0.293},
-    "chronic_pain": {"target": ">= 30 % relief in 42 % after a 4-session test period (Thomas 2025)", "sessions": 4,
-                     "preset": "rtms_20hz_lbp", "value": 0.42},
+CALIBRATION: dict[str, CalibrationTarget] = {
+    "depression": CalibrationTarget("active responders 29.3 % after ~13 sessions (Berlim 2014)",
+                                    "hf_rtms_10hz_depression", 13, 0.293),
+    "chronic_pain": CalibrationTarget(">= 30 % relief in 42 % after a 4-session test period (Thomas 2025)",
+                                      "rtms_20hz_lbp", 4, 0.42),
 }
 
 
@@ -187,13 +197,13 @@ def calibrate_gains(network=None, seed: int = 0, n: int = 20000) -> dict:
     out = {}
     for cond, cal in CALIBRATION.items():
         net = network or cc.small_options("dlpfc" if cond == "depression" else "m1_column")
-        crs = weekday_course(preset(cal["preset"]), cal["sessions"])
-        daily = upto(_sim(crs, cond, net, seed), endpoint_day(crs, cal["sessions"]))
+        crs = weekday_course(preset(cal.preset), cal.sessions)
+        daily = upto(_sim(crs, cond, net, seed), endpoint_day(crs, cal.sessions))
         days = daily.day.values.astype(float)
         if cond == "depression":
-            out[cond] = dep.calibrate_gain(days, daily.w_late.values, crs, target_response=cal["value"], n=n)
+            out[cond] = dep.calibrate_gain(days, daily.w_late.values, crs, target_response=cal.value, n=n)
         else:
-            out[cond] = pain.calibrate_gain(days, daily.w_late.values, crs, target_responders30=cal["value"], n=n)
+            out[cond] = pain.calibrate_gain(days, daily.w_late.values, crs, target_responders30=cal.value, n=n)
     return out
 
 
@@ -219,7 +229,7 @@ def trajectories(seed: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
-RAT_GROUPS = {
+RAT_GROUPS: dict[str, dict[str, Any]] = {
     "control_sham": dict(cort_rel=1.0, trk_inhib=0.0, active=False),
     "cus_sham": dict(cort_rel=None, trk_inhib=0.0, active=False),
     "cus_rtms": dict(cort_rel=None, trk_inhib=0.0, active=True),
