@@ -3,7 +3,7 @@
 Each function runs the conditions of :mod:`mechtms.conditions_clinical` through
 :func:`mechtms.simulate` and turns the daily read-outs into the numbers the literature reports
 (a median patient's scale, a virtual trial's response and remission rates, the rat groups'
-read-outs). The chain is causal, so one course of ``n`` sessions read the day after session
+read-outs). The chain is causal, so one course of ``n`` sessions read on the evening of session
 ``k`` is the course of ``k`` sessions: a session dose-response costs one run.
 
 Reproduce the documented figures (a few minutes on one core, the short-run network options of
@@ -12,6 +12,8 @@ Reproduce the documented figures (a few minutes on one core, the short-run netwo
     python -m mechtms.clinical_figures depression
     python -m mechtms.clinical_figures pain
     python -m mechtms.clinical_figures rat
+    python -m mechtms.clinical_figures calibrate   # the proxies' gains (one target each)
+    python -m mechtms.clinical_figures trajectories > tests/data/chain_w_late.csv
 
 ``MECHTMS_FAST=1`` shortens the grids (the notebooks use that).
 """
@@ -21,7 +23,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -47,8 +49,13 @@ def weekday_course(protocol, n_sessions: int, target: str = ""):
 
 
 def endpoint_day(course, k: int) -> int:
-    """The day after the ``k``-th session (the read-out day of a ``k``-session course)."""
-    return int(course.session_days[k - 1]) + 1
+    """The read-out day of a ``k``-session course: the day of the ``k``-th session.
+
+    The conditions read the daily state at 20:00 (``readout_clock_h``), 11 h after a 09:00
+    session, so that day's value holds exactly ``k`` sessions. (The next day's value would
+    already hold session ``k + 1`` whenever the course continues the next morning.)
+    """
+    return int(course.session_days[k - 1])
 
 
 def upto(daily, day: int):
@@ -80,7 +87,7 @@ def depression_trial(daily_active, daily_sham, course_active, course_sham, day: 
 def depression_figures(network=None, seed: int = 0, sessions=None, pulses=None, intensities=None) -> dict:
     """Session, pulse and intensity dose-responses of left-DLPFC 10 Hz and the right-DLPFC 1 Hz course.
 
-    Returns a dict with ``sessions`` (k -> trial dict at the day after session k, 10 Hz 3000
+    Returns a dict with ``sessions`` (k -> trial dict on the evening of session k, 10 Hz 3000
     pulses 120 % MT), ``pulses`` (pulses -> trial after 10 sessions), ``intensity`` (% MT ->
     trial after 10 sessions, 1500 pulses), ``right_1hz`` (trial after 10 sessions of 1 Hz right
     DLPFC) and the daily datasets of the main run (``daily_active``, ``daily_sham``).
@@ -132,7 +139,7 @@ def pain_trial(daily_active, daily_sham, course_active, course_sham, day: int, *
 
 
 def pain_figures(network=None, seed: int = 0, intensities=None, sessions=None) -> dict:
-    """20 Hz vs 1 Hz vs sham over M1 (5 weekday sessions, read the day after), intensity and sessions."""
+    """20 Hz vs 1 Hz vs sham over M1 (5 weekday sessions, read on the evening of the last), intensity and sessions."""
     network = cc.small_options("m1_column") if network is None else network
     intensities = intensities or ((110,) if fast() else (70, 110))
     sessions = sessions or ((3, 5) if fast() else (3, 5, 10))
@@ -155,6 +162,71 @@ def pain_figures(network=None, seed: int = 0, intensities=None, sessions=None) -
         out["intensity"][i] = pain_trial(_sim(crs, "chronic_pain", network, seed), ds, crs, sham,
                                          endpoint_day(crs, 5))
     return out
+
+
+class CalibrationTarget(NamedTuple):
+    """One proxy's single calibration target: what, on which preset course, after how many sessions."""
+
+    target: str
+    preset: str
+    sessions: int
+    value: float
+
+
+#: The proxies' single calibration targets (everything else they predict is validation).
+CALIBRATION: dict[str, CalibrationTarget] = {
+    "depression": CalibrationTarget("active responders 29.3 % after ~13 sessions (Berlim 2014)",
+                                    "hf_rtms_10hz_depression", 13, 0.293),
+    "chronic_pain": CalibrationTarget(">= 30 % relief in 42 % after a 4-session test period (Thomas 2025)",
+                                      "rtms_20hz_lbp", 4, 0.42),
+}
+
+
+def calibrate_gains(network=None, seed: int = 0, n: int = 20000) -> dict:
+    """Recompute the HAMD-17 and pain proxies' ``gain`` on the chain's ``w_late``.
+
+    Depression: the O'Reardon course (preset ``hf_rtms_10hz_depression``, weekday sessions) on the
+    DLPFC-like column, read on the evening of session 13; pain: 4 daily sessions of
+    ``rtms_20hz_lbp`` on the M1 column, read on the evening of session 4. Short-run network
+    options (:func:`mechtms.conditions_clinical.small_options`), network seed ``seed``; virtual
+    cohorts of ``n`` patients, seed 0. Returns ``{"depression": gain, "chronic_pain": gain}``.
+    """
+    from .proxies import depression as dep
+    from .proxies import pain
+
+    out = {}
+    for cond, cal in CALIBRATION.items():
+        net = network or cc.small_options("dlpfc" if cond == "depression" else "m1_column")
+        crs = weekday_course(preset(cal.preset), cal.sessions)
+        daily = upto(_sim(crs, cond, net, seed), endpoint_day(crs, cal.sessions))
+        days = daily.day.values.astype(float)
+        if cond == "depression":
+            out[cond] = dep.calibrate_gain(days, daily.w_late.values, crs, target_response=cal.value, n=n)
+        else:
+            out[cond] = pain.calibrate_gain(days, daily.w_late.values, crs, target_responders30=cal.value, n=n)
+    return out
+
+
+#: The courses whose daily ``w_late`` the proxy tests read (tests/data/chain_w_late.csv):
+#: name -> (condition, preset, weekday sessions, course target).
+TRAJECTORIES = {
+    "depression_10hz_left": ("depression", "hf_rtms_10hz_depression", 20, ""),
+    "depression_1hz_right": ("depression", "lf_rtms_1hz_right_dlpfc_depression", 10, "right_DLPFC"),
+    "pain_20hz": ("chronic_pain", "rtms_20hz_lbp", 10, ""),
+    "pain_1hz": ("chronic_pain", "rtms_1hz_m1_pain", 5, ""),
+}
+
+
+def trajectories(seed: int = 0) -> str:
+    """CSV (``name,day,w_late``) of the chain's daily ``w_late`` for :data:`TRAJECTORIES`, up to the
+    evening of the last session; short-run network options, network seed ``seed``."""
+    lines = ["name,day,w_late"]
+    for name, (cond, pre, k, target) in TRAJECTORIES.items():
+        net = cc.small_options("dlpfc" if cond == "depression" else "m1_column")
+        crs = weekday_course(preset(pre), k, target=target)
+        d = upto(_sim(crs, cond, net, seed), endpoint_day(crs, k))
+        lines += [f"{name},{int(day)},{float(w):.6f}" for day, w in zip(d.day.values, d.w_late.values, strict=True)]
+    return "\n".join(lines) + "\n"
 
 
 RAT_GROUPS: dict[str, dict[str, Any]] = {
@@ -211,8 +283,12 @@ def main(argv=None) -> None:
         _print({k: res[k] for k in ("sessions", "1hz", "intensity")})
     elif which == "rat":
         _print(rat_figures()["groups"])
+    elif which == "calibrate":
+        _print(calibrate_gains())
+    elif which == "trajectories":
+        sys.stdout.write(trajectories())
     else:
-        print(f"unknown figure set {which!r}: depression, pain or rat")
+        print(f"unknown figure set {which!r}: depression, pain, rat, calibrate or trajectories")
         sys.exit(2)
 
 

@@ -208,7 +208,7 @@ def depression_rat(cort_rel: float | None = None, trk_inhib: float = 0.0, networ
                      "hippocampus directly: the stimulated tissue's BDNF instance (*_cortex) is read as "
                      "hippocampal, its network is the M1 column (no hippocampal network in the package)."),
         changes={"bdnf_trkb_erk": bdnf},
-        proxies=(Proxy("proliferation", "mechtms.proxies.rat:proliferation", {"cort_rel": cort}),
+        proxies=(Proxy("proliferation", "mechtms.proxies.rat:proliferation"),  # cort_rel from ds.attrs["changes"]
                  Proxy("sucrose_preference", "mechtms.proxies.rat:sucrose_preference")),
         days=7, start_day=21, readout_clock_h=20.0,
         readouts=("BDNF_cortex", "pERK_cortex", "pTrkB_cortex", "proliferation", "sucrose_preference"),

@@ -99,13 +99,15 @@ def test_rtms_course_restores_perk_to_control(rat):
 
 # --- human depression: DLPFC ----------------------------------------------------------------
 
-DEP_SESSIONS = 5
+DEP_SESSIONS = 10
 
 
 @pytest.fixture(scope="module")
 def dlpfc():
     """10 Hz left DLPFC (1000 pulses at 120 % MT), a weaker 10 Hz course (300 pulses at 100 % MT),
-    1 Hz right DLPFC (600 pulses) and sham: 5 weekday sessions each, read the day after."""
+    1 Hz right DLPFC (600 pulses) and sham: 10 weekday sessions each (the courses of the trials are
+    10-20 sessions; after 5 the lagged proxy has barely moved: docs/depression.md), read on the
+    evening of the tenth."""
     opts = cc.small_options("dlpfc", n_synapses=10)
     p10 = protocols.rtms(10, 1000, 120, train_s=4.0, iti_s=26.0, name="10 Hz 1000")
     weak = protocols.rtms(10, 300, 100, train_s=4.0, iti_s=26.0, name="10 Hz 300 at 100 %")
@@ -124,7 +126,7 @@ def test_left_10hz_and_right_1hz_lower_hamd_below_sham(dlpfc):
     potentiates and 1 Hz depresses the DLPFC column's E->E synapses (w_late of opposite signs);
     the proxy's frontal-asymmetry sign makes both antidepressant (an ASSUMED link)."""
     end = {k: float(d.HAMD17.values[-1]) for k, (d, _) in dlpfc.items()}
-    print("HAMD-17 after 5 sessions:", end)
+    print("HAMD-17 after 10 sessions:", end)
     assert float(dlpfc["left_10hz"][0].w_late.values[-1]) > 0.02
     assert float(dlpfc["right_1hz"][0].w_late.values[-1]) < -0.02
     assert end["left_10hz"] < end["sham"] - 0.5
@@ -135,12 +137,12 @@ def test_more_pulses_and_intensity_and_sessions_help_more(dlpfc):
     """Efficacy grows with pulses per session, intensity and sessions (the review: > 1,000 pulses,
     > 100 % MT, > 10 sessions; Teng 2017: SMD grows from 5 to 20 sessions). Asserted: 1000 pulses
     at 120 % MT give a larger w_late and a lower HAMD than 300 at 100 %, and the HAMD of the
-    10 Hz course falls from session 3 to session 5 further than sham's."""
+    10 Hz course falls from session 5 to session 10 further than sham's."""
     strong, weak, sham = dlpfc["left_10hz"][0], dlpfc["weak_10hz"][0], dlpfc["sham"][0]
     assert float(strong.w_late[-1]) > float(weak.w_late[-1]) > 0
     assert float(strong.HAMD17[-1]) < float(weak.HAMD17[-1])
-    day3 = endpoint_day(dlpfc["sham"][1], 3)
-    drop = lambda d: float(d.HAMD17.sel(day=day3) - d.HAMD17[-1])  # noqa: E731
+    day5 = endpoint_day(dlpfc["sham"][1], 5)
+    drop = lambda d: float(d.HAMD17.sel(day=day5) - d.HAMD17[-1])  # noqa: E731
     assert drop(strong) > drop(sham)
 
 
@@ -181,11 +183,15 @@ PAIN_SESSIONS = 3
 
 @pytest.fixture(scope="module")
 def m1():
-    """20 Hz (the protocol of the Masoumbeigi 2022 preset, 800 pulses), the same at 70 % RMT, 1 Hz
-    (600 pulses) and sham over M1: 3 weekday sessions, read the day after."""
+    """20 Hz (the Masoumbeigi 2022 preset: 1600 pulses at 90 % RMT), the same at 70 % RMT, 1 Hz
+    (600 pulses) and sham over M1: 3 weekday sessions, read on the evening of the third.
+
+    The full 1600 pulses, not a shortened session: the consolidated change grows with the
+    session's dose (supra-threshold calcium, evoked spikes), so 800 pulses give a third of the
+    preset's w_late after 3 sessions (0.050 vs 0.158) and would not stand for the preset."""
     opts = cc.small_options("m1_column", n_synapses=10)
-    hf = protocols.rtms(20, 800, 90, train_s=2.0, iti_s=28.0, name="20 Hz 800")
-    low = protocols.rtms(20, 800, 70, train_s=2.0, iti_s=28.0, name="20 Hz 800 at 70 %")
+    hf = protocols.preset("rtms_20hz_lbp")
+    low = protocols.rtms(20, 1600, 70, train_s=2.0, iti_s=28.0, name="20 Hz 1600 at 70 %")
     lf = protocols.rtms(1, 600, 90, name="1 Hz 600")
     courses = {"20hz": weekday_course(hf, PAIN_SESSIONS), "20hz_70": weekday_course(low, PAIN_SESSIONS),
                "1hz": weekday_course(lf, PAIN_SESSIONS), "sham": weekday_course(hf.as_sham(), PAIN_SESSIONS)}
@@ -213,3 +219,21 @@ def test_pain_relief_grows_with_intensity_and_sessions(m1):
     day1 = endpoint_day(m1["sham"][1], 1)
     gain = lambda d: float(d.PPR[-1] - d.PPR.sel(day=day1))  # noqa: E731
     assert gain(m1["20hz"][0]) > gain(m1["sham"][0])
+
+
+def test_recorded_chain_trajectories_match_the_live_chain(m1):
+    """Guard, not science: tests/test_depression.py and tests/test_pain.py read the chain's w_late
+    recorded in tests/data/chain_w_late.csv (20 sampled synapses). The live 20 Hz preset course
+    here (10 sampled synapses) must give the recorded w_late after sessions 2 and 3 within 20 %
+    (the two synapse samples differ by 11 % and 9 % there; by 18 % after the first session). If the chain's plasticity or consolidation changes,
+    this fails: regenerate with ``python -m mechtms.clinical_figures trajectories`` and
+    recalibrate (``python -m mechtms.clinical_figures calibrate``)."""
+    from pathlib import Path
+
+    rows = np.genfromtxt(Path(__file__).parent / "data" / "chain_w_late.csv", delimiter=",", names=True,
+                         dtype=None, encoding="utf-8")
+    rec = rows[rows["name"] == "pain_20hz"]
+    live = m1["20hz"][0].w_late
+    for day in (2, 3):
+        recorded = float(rec["w_late"][rec["day"] == day][0])
+        assert float(live.sel(day=day)) == pytest.approx(recorded, rel=0.2), day

@@ -1,14 +1,18 @@
-"""Human depression: the HAMD-17 proxy on hand-made plasticity trajectories, and the DLPFC network.
+"""Human depression: the HAMD-17 proxy on the chain's w_late, on hand-made trajectories, and the DLPFC network.
 
-The upstream input is mechtms.proxies.handmade_plasticity (a stand-in with the shape of the
-chain's consolidation layer: it reaches its plateau within ~5 sessions and decays over days
-after the course). A larger plateau stands for what the chain gives a stronger session (more
-pulses, higher intensity). Cohorts: 4,000 virtual patients (rates to about +-1.5 points).
+Two inputs. (1) The chain's daily w_late of the O'Reardon course (10 Hz left DLPFC) and of the
+1 Hz right-DLPFC course, recorded in tests/data/chain_w_late.csv (regenerate with
+``python -m mechtms.clinical_figures trajectories``; the live chain runs are in
+tests/test_conditions_clinical.py): the calibration re-check and the validations. (2)
+mechtms.proxies.handmade_plasticity, a stand-in with a given plateau, for properties of the
+proxy alone (a larger plateau, the link options). Cohorts: 4,000 virtual patients (rates to
+about +-1.5 points). Endpoint: the evening of the last session (the chain's 20:00 read-out).
 
 Sources of the targets:
 - Berlim MT et al. 2014 Psychol Med 44:225 (29 RCTs, ~13 sessions of HF-rTMS): responders 29.3 %
-  vs 10.4 % sham, remitters 18.6 % vs 5 %. CALIBRATION: the sham rates (logit_mean, logit_sd)
-  and the active response rate (gain). VALIDATION: the active remission rate.
+  vs 10.4 % sham, remitters 18.6 % vs 5 %. CALIBRATION: the sham rates (logit_mean, logit_sd;
+  stage 1) and the active response rate (gain, on the chain's w_late). VALIDATION: the active
+  remission rate.
 - Razza LB et al. 2018 Prog Neuropsychopharmacol Biol Psychiatry 81:105: within-group placebo
   response of sham arms, Hedges g = 0.8 (95 % CI 0.65-0.95). VALIDATION.
 - Teng S et al. 2017 Eur Psychiatry 41:75: SMD -0.43/-0.60/-1.13/-2.74 after 5/10/15/20 sessions
@@ -17,6 +21,8 @@ Sources of the targets:
 - Berlim MT et al. 2013 Neuropsychopharmacology 38:543: 1 Hz right DLPFC, responders 38.2 % vs
   15.1 % sham, OR 3.35 (95 % CI 1.4-8.02). VALIDATION.
 """
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,27 +37,54 @@ HF = protocols.preset("hf_rtms_10hz_depression")            # O'Reardon 2007: 10
 LF_RIGHT = protocols.rtms(1, 1200, 110)                       # 1 Hz right DLPFC (Berlim 2013: > 1,200 pulses)
 
 
-def trial(n_sessions, plateau=0.2, proto=HF, **params):
-    """Active and sham arms after ``n_sessions`` weekday sessions; endpoint the day after the last."""
-    c = protocols.course(proto, days=int(np.ceil(n_sessions / 5)) * 7, days_per_week=5, start_day=1)
+def read_chain(path=Path(__file__).parent / "data" / "chain_w_late.csv"):
+    """name -> (days, w_late) of the recorded chain trajectories."""
+    rows = np.genfromtxt(path, delimiter=",", names=True, dtype=None, encoding="utf-8")
+    return {n: (rows["day"][rows["name"] == n].astype(float), rows["w_late"][rows["name"] == n])
+            for n in np.unique(rows["name"])}
+
+
+CHAIN = read_chain()
+
+
+def weekday(proto, n_sessions, target=""):
+    """``n_sessions`` weekday sessions from day 1 and its last session's day."""
+    c = protocols.course(proto, days=int(np.ceil(n_sessions / 5)) * 7, days_per_week=5, start_day=1, target=target)
     last = int(c.session_days[n_sessions - 1])
-    c = c.replace(days=last)
+    return c.replace(days=last), last
+
+
+def trial(n_sessions, plateau=0.2, proto=HF, **params):
+    """Active (hand-made w_late of ``plateau``) and sham arms after ``n_sessions`` weekday sessions."""
+    c, last = weekday(proto, n_sessions)
     sham = c.replace(protocol=c.protocol.as_sham())
-    days = np.arange(0, last + 2, dtype=float)
+    days = np.arange(0, last + 1, dtype=float)
     return D.virtual_trial(days, {"active": handmade_plasticity(days, c, plateau), "sham": np.zeros(len(days))},
                            {"active": c, "sham": sham}, n=N, params=params)
 
 
+def chain_trial(n_sessions, name="depression_10hz_left", proto=HF, target="", **params):
+    """Active arm on the chain's recorded w_late (``name``) and sham, after ``n_sessions`` weekday sessions."""
+    c, last = weekday(proto, n_sessions, target)
+    days, w = CHAIN[name]
+    keep = days <= last
+    days, w = days[keep], w[keep]
+    assert days[-1] == last, "tests/data/chain_w_late.csv is shorter than the course"
+    return D.virtual_trial(days, {"active": w, "sham": np.zeros(len(days))},
+                           {"active": c, "sham": c.replace(protocol=c.protocol.as_sham())}, n=N, params=params)
+
+
 @pytest.fixture(scope="module")
 def thirteen():
-    return trial(13)
+    return chain_trial(13)
 
 
 # ---- CALIBRATION (re-checks of the calibrated values: not validation) ------------------------
 def test_calibration_sham_and_active_response_rates(thirteen):
-    """CALIBRATION, Berlim 2014: sham 10.4 % responders and 5 % remitters; active 29.3 % responders.
-    Tolerance: 2 binomial s.e. at n = 4,000 (~1 percentage point) plus 0.5 point (calibration on
-    another cohort size)."""
+    """CALIBRATION, Berlim 2014: sham 10.4 % responders and 5 % remitters (logit_mean, logit_sd);
+    active 29.3 % responders (gain, on the chain's w_late of the O'Reardon course, evening of
+    session 13). Tolerance: 2 binomial s.e. at n = 4,000 (~1 percentage point) plus 0.5 point
+    (calibration on another cohort size and, for the sham pair, the stage-1 endpoint a day later)."""
     sham, active = thirteen["sham"], thirteen["active"]
     assert sham["response"] == pytest.approx(0.104, abs=0.015)
     assert sham["remission"] == pytest.approx(0.05, abs=0.012)
@@ -79,9 +112,10 @@ def test_sham_within_group_effect_size_matches_razza_2018(thirteen):
 
 def test_effect_grows_with_the_number_of_sessions_teng_2017():
     """Teng 2017: the SMD (active - sham) grows with sessions, 5 < 10 < 15 < 20 (-0.43, -0.60, -1.13,
-    -2.74). Reproduced: the order, and a 20-session effect at least twice the 5-session one. NOT
-    reproduced: the 20-session magnitude (-2.74; the model stays above -1.2: docs/depression.md)."""
-    smd = [trial(n)["smd"]["active"] for n in (5, 10, 15, 20)]
+    -2.74), on the chain's w_late. Reproduced: the order, and a 20-session effect at least twice the
+    5-session one. NOT reproduced: the 20-session magnitude (-2.74; the model stays above -1.2:
+    docs/depression.md)."""
+    smd = [chain_trial(n)["smd"]["active"] for n in (5, 10, 15, 20)]
     assert all(b < a for a, b in zip(smd, smd[1:], strict=False))
     assert smd[3] <= 2.0 * smd[0]
     assert smd[3] > -1.2
@@ -102,9 +136,11 @@ def test_stronger_sessions_give_more_responders():
 
 
 def test_one_hz_right_dlpfc_is_antidepressant():
-    """Berlim 2013: LF-rTMS of the right DLPFC beats sham (OR 3.35, 95 % CI 1.4-8.02). Input: LTD of
-    the right DLPFC (w_late plateau -0.1, the sign the chain gives 1 Hz); signed link."""
-    r = trial(13, -0.1, LF_RIGHT, hemisphere="right")
+    """Berlim 2013: LF-rTMS of the right DLPFC beats sham (OR 3.35, 95 % CI 1.4-8.02). Input: the
+    chain's w_late of 10 sessions of the 1 Hz right-DLPFC preset (LTD of the DLPFC column); signed
+    link (hemisphere from the course's target)."""
+    r = chain_trial(10, "depression_1hz_right", protocols.preset("lf_rtms_1hz_right_dlpfc_depression"),
+                    target="right_DLPFC")
     a, s = r["active"]["response"], r["sham"]["response"]
     odds = (a / (1 - a)) / (s / (1 - s))
     assert 1.4 <= odds <= 8.02

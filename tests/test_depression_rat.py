@@ -165,3 +165,23 @@ def test_corticosterone_suppresses_proliferation():
                                 selections=["prolif"])
         finals.append(float(ds.prolif.values[-1]))
     assert finals[0] > 1.0 and all(b < a for a, b in zip(finals, finals[1:], strict=False))
+
+
+def test_proliferation_uses_the_stress_the_chain_applied(arms):
+    """Corticosterone acts on the BDNF model and directly on the progenitors (Gould 1992): the
+    proliferation proxy takes cort_rel from the changes mt.simulate applied (ds.attrs["changes"]),
+    so ``changes={"bdnf_trkb_erk": {"cort_rel": 1}}`` unstresses both models; an explicit proxy
+    parameter still wins; no record and no parameter: unstressed (1)."""
+    import json
+
+    d = arms["cums"][["pERK_cortex"]].isel(day=slice(0, 6))
+    explicit = {c: rat.proliferation(d, None, {"cort_rel": c}).values for c in (1.0, rat.CORT_CUMS)}
+    for applied, cort in (({"bdnf_trkb_erk": {"cort_rel": rat.CORT_CUMS}}, rat.CORT_CUMS),
+                          ({"bdnf_trkb_erk": {"cort_rel": 1.0}}, 1.0), ({}, 1.0)):
+        recorded = d.assign_attrs(changes=json.dumps(applied))
+        np.testing.assert_array_equal(rat.proliferation(recorded).values, explicit[cort])
+    np.testing.assert_array_equal(rat.proliferation(d).values, explicit[1.0])
+    assert explicit[rat.CORT_CUMS][-1] < explicit[1.0][-1]
+    recorded = d.assign_attrs(changes=json.dumps({"bdnf_trkb_erk": {"cort_rel": 1.0}}))
+    np.testing.assert_array_equal(rat.proliferation(recorded, None, {"cort_rel": rat.CORT_CUMS}).values,
+                                  explicit[rat.CORT_CUMS])

@@ -91,11 +91,13 @@ PARAMS: dict[str, Param] = {
                       "symptoms follow the DLPFC plasticity with a lag of weeks (antidepressant onset 2-4 weeks; "
                       "O'Reardon 2007: arms separate at weeks 4-6). Fixed before any comparison with Teng 2017",
                       low=0.0, high=120.0),
-    "gain": Param(19.8, "logit per unit w_late", "CALIBRATED",
-                  "logit shift per unit of lagged drive; PROVISIONAL (stage 1): the active arm's 29.3 % "
-                  "responders after 13 sessions (Berlim 2014: ~13) of the O'Reardon course on "
-                  "handmade_plasticity(plateau=0.2), endpoint the day after session 13, n = 20000, seed 0 "
-                  "(calibrate_gain); to be redone on the chain's w_late", low=0.0, high=1000.0),
+    "gain": Param(15.3, "logit per unit w_late", "CALIBRATED",
+                  "ONE target: the active arm's 29.3 % responders after ~13 sessions (Berlim 2014, 29 RCTs), on "
+                  "the chain's w_late of the O'Reardon course (preset hf_rtms_10hz_depression on weekday "
+                  "sessions, condition depression, small_options('dlpfc'), seed 0), read on the evening of "
+                  "session 13, n = 20000, seed 0: python -m mechtms.clinical_figures calibrate. Remission, the "
+                  "session dose-response (Teng 2017) and 1 Hz right DLPFC (Berlim 2013) are validation "
+                  "(docs/depression.md)", low=0.0, high=1000.0),
 }
 
 #: Between-patient variability of a cohort (besides ``z`` of the logit scale).

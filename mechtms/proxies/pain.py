@@ -57,11 +57,12 @@ PARAMS: dict[str, Param] = {
                                  "the descending-inhibition state follows M1 output with a lag of days: relief after "
                                  "one session lasts hours to about a week and builds over 5-10 daily sessions",
                                  low=0.0, high=60.0),
-    "gain": Param(13.2, "logit per unit drive", "CALIBRATED",
-                  "PROVISIONAL (stage 1): 42 % of patients with > 30 % relief after a 4-session 20 Hz M1 test "
-                  "period (Thomas J et al. 2025 Eur J Pain 29:e4763, n = 193, open-label, so placebo "
-                  "included) on handmade_plasticity(plateau=0.2) of 4 daily rtms_20hz_lbp sessions, endpoint "
-                  "the day after, n = 20000, seed 0 (calibrate_gain); to be redone on the chain",
+    "gain": Param(17.6, "logit per unit drive", "CALIBRATED",
+                  "ONE target: 42 % of patients with > 30 % relief after a 4-session test period of 20 Hz M1 "
+                  "rTMS (Thomas J et al. 2025 Eur J Pain 29:e4763, n = 193, open-label, so placebo included), "
+                  "on the chain's w_late of 4 daily sessions of rtms_20hz_lbp (condition chronic_pain, "
+                  "small_options('m1_column'), seed 0), read on the evening of session 4, n = 20000, seed 0: "
+                  "python -m mechtms.clinical_figures calibrate. Everything else is validation (docs/pain.md)",
                   low=0.0, high=10000.0),
     "opioid_fraction": Param(0.75, "fraction", "ASSUMED",
                              "share of the drive's effect that needs endogenous opioids (naloxone reduces M1-rTMS "

@@ -3,8 +3,9 @@
 Both read the hippocampal BDNF-TrkB-ERK state of the chain's daily dataset (in the rat the
 coil is large relative to the brain and the hippocampus is stimulated directly; the chain's
 BDNF-TrkB-ERK instance is that of the stimulated tissue). Stress enters upstream, as the
-``cort_rel`` input of ``bdnf_trkb_erk`` (see its header); the same ``cort_rel`` is a parameter
-here because corticosterone also acts on the progenitors directly.
+``cort_rel`` input of ``bdnf_trkb_erk`` (see its header); corticosterone also acts on the
+progenitors directly, so :func:`proliferation` uses the same ``cort_rel``: the one the chain
+applied (``daily.attrs["changes"]``, recorded by :func:`mechtms.simulate`), unless given.
 
 :func:`proliferation`
     Runs ``models/hippocampal_proliferation.ant`` day by day on the daily p-ERK (relative to
@@ -45,7 +46,8 @@ PROLIFERATION_PARAMS: dict[str, Param] = {
                     "daily p-ERK of the stimulated tissue's BDNF-TrkB-ERK instance (absolute active fraction)",
                     choices=("pERK_cortex", "pERK")),
     "cort_rel": Param(1.0, "relative to control", "ASSUMED",
-                      "plasma corticosterone, the same value as the condition's bdnf_trkb_erk change "
+                      "plasma corticosterone; by default the bdnf_trkb_erk cort_rel the chain applied "
+                      "(daily.attrs['changes']; 1 when absent), so both models see the same stress "
                       f"(CUMS: {CORT_CUMS:g})", low=0.0, high=4.0),
 }
 
@@ -128,7 +130,15 @@ def proliferation(daily, course=None, params: Mapping | None = None):
     Each day's value is the model's state at that day's read-out, having integrated the
     previous day's p-ERK (relative to the unstressed rest of ``bdnf_trkb_erk``) and
     ``cort_rel``. ``course`` is unused (the sessions act through p-ERK).
+
+    ``cort_rel``: ``params["cort_rel"]`` if given; otherwise the ``bdnf_trkb_erk`` ``cort_rel``
+    recorded in ``daily.attrs["changes"]`` (JSON, written by :func:`mechtms.simulate`; the
+    model's default 1 when that model was not changed); otherwise 1.
     """
+    params = dict(params or {})
+    if "cort_rel" not in params and "changes" in getattr(daily, "attrs", {}):
+        applied = json.loads(daily.attrs["changes"]).get("bdnf_trkb_erk", {})
+        params["cort_rel"] = float(applied.get("cort_rel", PROLIFERATION_PARAMS["cort_rel"].value))
     p = resolve(PROLIFERATION_PARAMS, params, "proliferation")
     days = days_of(daily)
     perk_rel = series(daily, p["signal"]) / resting_values()["pERK"]
