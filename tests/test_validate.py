@@ -81,8 +81,8 @@ def test_failing_validation_anchor_sets_exit_status(monkeypatch, tmp_path, capsy
 
 def test_report_marks_roles_and_draws_figures(tmp_path):
     table = validation.validate(anchors=["ji2010_perk_15min", "yuen1999_ptrkb_peak_time",
-                                                         "berlim2014_responders_active"])
-    assert table.loc["berlim2014_responders_active", "status"] == "not modelled"
+                                                         "berlim2014_remitters_active"])
+    assert table.loc["berlim2014_remitters_active", "status"] == "not modelled"
     path = validation.write_report(table, tmp_path)
     text = path.read_text()
     assert "| calibration | 1 | 0 | 0 | 0 |" in text and "| validation | 1 | 0 | 0 | 1 |" in text
