@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-DEFAULT_PROTOCOLS = ("sham", "sci_15hz_mouse", "itbs_600", "ctbs_600")
+DEFAULT_PROTOCOLS = ("sham", "sci_15hz_mouse", "rtms_1hz_900", "itbs_600")
 TABLE = ("BMS", "MEP", "W", "Cx43", "LC3II", "p62", "pmTOR", "p4EBP1", "BDNF")
 #: Columns of conditions without a lesion (their proxies are added after these).
 TABLE_NO_LESION = ("MEP", "MEP_change_percent", "W", "w_late", "BDNF_cortex", "pERK_cortex")
