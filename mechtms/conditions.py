@@ -185,36 +185,27 @@ def names() -> list[str]:
     return list(dict.fromkeys([*_REGISTRY, *_LAZY]))
 
 
-register(Condition(
-    name="sci",
-    description=("mouse, complete T8 spinal cord transection on day 0; rTMS over the motor cortex. Mechanism: "
-                 "network -> synapses -> consolidation -> descending drive -> spinal lesion model; "
-                 "BMS is a documented proxy (mechtms.lesion), the MEP is measured by the probe"),
-    subject="mouse",
-    lesion=LesionSpec(injury=1.0),
-    mep=MepSpec(intensity=150.0),
-    days=28, start_day=1, readouts=SCI_READOUTS, readout_clock_h=20.0,
-    source="Zhang et al. 2024, J Orthop Surg Res 19:387 (complete T8 transection, daily 15 Hz rTMS)",
-))
-register(Condition(
-    name="sci_incomplete",
-    description=("mouse, incomplete thoracic injury sparing ~40 % of the corticospinal tract (contusion-like "
-                 "severity 0.6); the same chain as 'sci', with MEPs that the spared tract can carry"),
-    subject="mouse",
-    lesion=LesionSpec(injury=0.6),
-    mep=MepSpec(intensity=150.0),
-    days=28, start_day=1, readouts=SCI_READOUTS, readout_clock_h=20.0,
-    source="severity scale of mechtms.lesion (Basso et al. 2006 for BMS; Kim et al. 2009 for MEP loss)",
-))
-register(Condition(
-    name="uninjured",
-    description="mouse, sham surgery (laminectomy without transection); rTMS over the motor cortex",
-    subject="mouse",
-    lesion=LesionSpec(injury=0.0),
-    mep=MepSpec(intensity=150.0),
-    days=28, start_day=1, readouts=SCI_READOUTS, readout_clock_h=20.0,
-    source="sham-operated group of Zhang et al. 2024",
-))
+def _mouse_sci(name: str, injury: float, description: str, source: str) -> Condition:
+    """A mouse spinal-cord condition of the chain: daily sessions from day 1 for 28 days, the
+    lesion of severity ``injury`` fed by the cortex, the MEP probe at 150 % RMT (120 % loses the
+    MEP below a spared tract of ~0.3: docs/mep.md), read-outs at 20:00."""
+    return register(Condition(name=name, description=description, subject="mouse",
+                              lesion=LesionSpec(injury=injury), mep=MepSpec(intensity=150.0), days=28,
+                              start_day=1, readouts=SCI_READOUTS, readout_clock_h=20.0, source=source))
+
+
+_mouse_sci("sci", 1.0,
+           "mouse, complete T8 spinal cord transection on day 0; rTMS over the motor cortex. Mechanism: "
+           "network -> synapses -> consolidation -> descending drive -> spinal lesion model; "
+           "BMS is a documented proxy (mechtms.lesion), the MEP is measured by the probe",
+           "Zhang et al. 2024, J Orthop Surg Res 19:387 (complete T8 transection, daily 15 Hz rTMS)")
+_mouse_sci("sci_incomplete", 0.6,
+           "mouse, incomplete thoracic injury sparing ~40 % of the corticospinal tract (contusion-like "
+           "severity 0.6); the same chain as 'sci', with MEPs that the spared tract can carry",
+           "severity scale of mechtms.lesion (Basso et al. 2006 for BMS; Kim et al. 2009 for MEP loss)")
+_mouse_sci("uninjured", 0.0,
+           "mouse, sham surgery (laminectomy without transection); rTMS over the motor cortex",
+           "sham-operated group of Zhang et al. 2024")
 register(Condition(
     name="healthy",
     description=("human motor cortex: MEP at 120 % RMT measured by the probe before and after the course "
