@@ -233,37 +233,58 @@ def calibrate_rmt(network="cortex", *, n_neurons: int | None = None, dt_ms: floa
     dt_ms = _checks.finite_number("dt_ms", dt_ms if dt_ms is not None else spec.dt_ms, low=0, low_open=True)
     n_pulses = _checks.whole_number("n_pulses", n_pulses, low=30)
     key = _key(spec, n, dt_ms, seed, n_pulses)
-    if cache and key in _MEMORY:
-        return _MEMORY[key]
-    path = _cache_path()
+
+    def responses(x, run_seed):
+        return response_probability(spec, x, n_neurons=n, dt_ms=dt_ms, n_pulses=x.size, seed=seed,
+                                    run_seed=run_seed)
+
+    return cached_threshold(_cache_path(), key, _MEMORY, cache,
+                            lambda: two_stage_threshold(responses, seed, n_pulses, x_high=3.0))
+
+
+def two_stage_threshold(responses, seed: int, n_pulses: int, *, x_high: float, clip_high: bool = False) -> float:
+    """The 50 % point of a response curve by the two-stage probit procedure of :func:`calibrate_rmt`.
+
+    ``responses(x, run_seed) -> (x, responded)`` runs single pulses at fields ``x`` (run 1: a
+    third of ``n_pulses`` at log-uniform fields in [0.1, ``x_high``]; run 2: the rest at ±2
+    probit widths around the first estimate, capped at ``x_high`` when ``clip_high``) and
+    returns the fields used and whether each pulse evoked a response. The draws come from
+    ``seed``; the result is exp of the maximum-likelihood probit mean in ln x.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 7]))
+    n1 = n_pulses // 3
+    x1 = np.exp(rng.uniform(np.log(0.1), np.log(x_high), n1))
+    xa, ya = responses(x1, 1)
+    mu, s = _fit_probit(xa, ya)
+    s = min(max(s, 0.02), 0.5)
+    x2 = np.exp(rng.uniform(mu - 2 * s, mu + 2 * s, n_pulses - n1))
+    if clip_high:
+        x2 = np.minimum(x2, x_high)
+    xb, yb = responses(x2, 2)
+    mu, s = _fit_probit(np.r_[xa, xb], np.r_[ya, yb])
+    return float(np.exp(mu))
+
+
+def cached_threshold(path: Path, key: str, memory: dict, cache: bool, compute) -> float:
+    """``compute()``, kept in ``memory`` and in the JSON file ``path`` under ``key`` when ``cache``."""
+    if cache and key in memory:
+        return memory[key]
     if cache and path.exists():
         try:
             stored = json.loads(path.read_text())
             if key in stored:
-                _MEMORY[key] = float(stored[key])
-                return _MEMORY[key]
+                memory[key] = float(stored[key])
+                return memory[key]
         except (OSError, ValueError):
             pass
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 7]))
-    n1 = n_pulses // 3
-    x1 = np.exp(rng.uniform(np.log(0.1), np.log(3.0), n1))
-    xa, ya = response_probability(spec, x1, n_neurons=n, dt_ms=dt_ms, n_pulses=n1, seed=seed,
-                                  run_seed=1)
-    mu, s = _fit_probit(xa, ya)
-    s = min(max(s, 0.02), 0.5)
-    n2 = n_pulses - n1
-    x2 = np.exp(rng.uniform(mu - 2 * s, mu + 2 * s, n2))
-    xb, yb = response_probability(spec, x2, n_neurons=n, dt_ms=dt_ms, n_pulses=n2, seed=seed,
-                                  run_seed=2)
-    mu, s = _fit_probit(np.r_[xa, xb], np.r_[ya, yb])
-    x_rmt = float(np.exp(mu))
+    value = compute()
     if cache:
-        _MEMORY[key] = x_rmt
+        memory[key] = value
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             stored = json.loads(path.read_text()) if path.exists() else {}
-            stored[key] = x_rmt
+            stored[key] = value
             path.write_text(json.dumps(stored, indent=1))
         except (OSError, ValueError):
             pass
-    return x_rmt
+    return value

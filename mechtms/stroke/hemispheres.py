@@ -417,11 +417,11 @@ def calibrate_x_rmt(hemis: Hemispheres, seed: int = 0, *, n_pulses: int = 300, c
     The procedure and criterion of :func:`mechtms.network.calibrate_rmt` (pulses every
     ``CALIBRATION_ISI_MS``; at least ``RESPONSE_SPIKES_PER_CELL`` spikes per E cell of the
     stimulated side 1-11 ms after the pulse; a third of the pulses at log-uniform fields in
-    [0.1, 3], the rest around the first estimate; maximum-likelihood probit in ln x), with
+    [0.1, 2.5], the rest around the first estimate capped at 2.5; maximum-likelihood probit in
+    ln x: :func:`mechtms.network.stimulation.two_stage_threshold`), with
     300 pulses. Cached in memory and in ``$MECHTMS_CACHE_DIR/stroke_rmt.json``.
     """
     import hashlib
-    import json
 
     from .. import __version__
 
@@ -430,50 +430,24 @@ def calibrate_x_rmt(hemis: Hemispheres, seed: int = 0, *, n_pulses: int = 300, c
                                stimulation.RESPONSE_SPIKES_PER_CELL, stimulation.RESPONSE_WINDOW_MS,
                                stimulation.CALIBRATION_ISI_MS)).encode()).hexdigest()[:20]
     path = stimulation._cache_path().with_name("stroke_rmt.json")
-    if cache and key in _RMT_MEMORY:
-        return _RMT_MEMORY[key]
-    if cache and path.exists():
-        try:
-            stored = json.loads(path.read_text())
-            if key in stored:
-                _RMT_MEMORY[key] = float(stored[key])
-                return _RMT_MEMORY[key]
-        except (OSError, ValueError):
-            pass
-    net = build(hemis, seed)
-    n_left = net.cells("left", 0).size
-    isi_s = stimulation.CALIBRATION_ISI_MS * 1e-3
-
-    def responses(x, run_seed):
-        t = 1.0 + np.arange(x.size) * isi_s
-        r = run(net, float(t[-1] + isi_s), seed=seed, run_seed=run_seed, pulse_times_s=t,
-                pulse_side=np.zeros(x.size, dtype=int), intensity_rmt=100.0 * x / x_ref, x_rmt=x_ref)
-        counts = r.counts[0][:, :2].copy()        # left side: E and I spikes per 1 ms bin
-        ev = stimulation.evoked_spikes_per_cell(counts, r.pulse_bins, n_left)
-        return ev >= stimulation.RESPONSE_SPIKES_PER_CELL
-
     x_ref = 1.0  # intensities are passed as 100 * x so that x_rmt * intensity / 100 = x
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 7]))
-    n1 = n_pulses // 3
-    x1 = np.exp(rng.uniform(np.log(0.1), np.log(2.5), n1))
-    y1 = responses(x1, 1)
-    mu, sd = stimulation._fit_probit(x1, y1)
-    sd = min(max(sd, 0.02), 0.5)
-    x2 = np.exp(rng.uniform(mu - 2 * sd, mu + 2 * sd, n_pulses - n1))
-    x2 = np.minimum(x2, 2.5)
-    y2 = responses(x2, 2)
-    mu, sd = stimulation._fit_probit(np.r_[x1, x2], np.r_[y1, y2])
-    x_rmt = float(np.exp(mu))
-    if cache:
-        _RMT_MEMORY[key] = x_rmt
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            stored = json.loads(path.read_text()) if path.exists() else {}
-            stored[key] = x_rmt
-            path.write_text(json.dumps(stored, indent=1))
-        except (OSError, ValueError):
-            pass
-    return x_rmt
+
+    def compute() -> float:
+        net = build(hemis, seed)
+        n_left = net.cells("left", 0).size
+        isi_s = stimulation.CALIBRATION_ISI_MS * 1e-3
+
+        def responses(x, run_seed):
+            t = 1.0 + np.arange(x.size) * isi_s
+            r = run(net, float(t[-1] + isi_s), seed=seed, run_seed=run_seed, pulse_times_s=t,
+                    pulse_side=np.zeros(x.size, dtype=int), intensity_rmt=100.0 * x / x_ref, x_rmt=x_ref)
+            counts = r.counts[0][:, :2].copy()        # left side: E and I spikes per 1 ms bin
+            ev = stimulation.evoked_spikes_per_cell(counts, r.pulse_bins, n_left)
+            return x, ev >= stimulation.RESPONSE_SPIKES_PER_CELL
+
+        return stimulation.two_stage_threshold(responses, seed, n_pulses, x_high=2.5, clip_high=True)
+
+    return stimulation.cached_threshold(path, key, _RMT_MEMORY, cache, compute)
 
 
 # ---- running it ---------------------------------------------------------------------------
