@@ -89,3 +89,15 @@ def _range(low, high, low_open, high_open) -> str:
     if low is None or high is None:
         return ""
     return f" (allowed: {low:g} {'<' if low_open else '<='} {{}} {'<' if high_open else '<='} {high:g})".replace("{}", "value")
+
+
+def replace_fields(obj, kind: str, changes: dict):
+    """``dataclasses.replace(obj, **changes)``, refusing unknown field names (named as ``kind``,
+    with close matches) before anything is built."""
+    import dataclasses
+
+    names = [f.name for f in dataclasses.fields(obj)]
+    for key in changes:
+        if key not in names:
+            raise unknown_name(kind, key, names, exc=ValueError)
+    return dataclasses.replace(obj, **changes)

@@ -39,7 +39,6 @@ All values are exposed as fields of :class:`AfferentVolley` (pass ``volley=`` to
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,11 +79,7 @@ class AfferentVolley:
 
     def replace(self, **changes) -> AfferentVolley:
         """A copy with fields changed."""
-        names = [f.name for f in dataclasses.fields(self)]
-        for key in changes:
-            if key not in names:
-                raise _checks.unknown_name("volley field", key, names, exc=ValueError)
-        return dataclasses.replace(self, **changes)
+        return _checks.replace_fields(self, "volley field", changes)
 
 
 DEFAULT_VOLLEY = AfferentVolley()

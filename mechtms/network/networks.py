@@ -24,7 +24,6 @@ The Bey et al. 2012 binary network is in :mod:`mechtms.network.bey`.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -118,11 +117,7 @@ class IzhNetwork:
 
     def replace(self, **changes) -> IzhNetwork:
         """A copy with fields changed."""
-        names = [f.name for f in dataclasses.fields(self)]
-        for key in changes:
-            if key not in names:
-                raise _checks.unknown_name("network field", key, names, exc=ValueError)
-        return dataclasses.replace(self, **changes)
+        return _checks.replace_fields(self, "network field", changes)
 
 
 IZHIKEVICH2003 = IzhNetwork(

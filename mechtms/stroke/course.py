@@ -45,7 +45,6 @@ and seed, and days in between are interpolated.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass, field
 
@@ -153,11 +152,7 @@ class StrokeSettings:
             _checks.finite_number("cst_distribution b", b, low=0.0, low_open=True, high=100.0)
 
     def replace(self, **changes) -> StrokeSettings:
-        names = [f.name for f in dataclasses.fields(self)]
-        for key in changes:
-            if key not in names:
-                raise _checks.unknown_name("stroke setting", key, names, exc=ValueError)
-        return dataclasses.replace(self, **changes)
+        return _checks.replace_fields(self, "stroke setting", changes)
 
 
 #: Spread of the spared corticospinal tract at onset among trial patients: Beta(1, 5) (mean 0.17;
