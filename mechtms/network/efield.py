@@ -19,8 +19,22 @@ threshold (RMT). Both reach the network through one threshold model:
    13:175). Values: ``CELL_THRESHOLD_VM`` places L5 PCs at the lower end (175 V/m) and
    L2/3 PCs and basket cells in the middle (263 V/m) of the 175-350 V/m range quoted by
    Weise et al. 2025; neurogliaform-type cells with small local axons at its upper end
-   (350 V/m, ASSUMED). Spread ``sigma`` = 0.35 (ASSUMED: thresholds over orientations in
-   a gyrus span about a factor of two in Aberra et al. 2020).
+   (350 V/m, ASSUMED). The log-normal spread of thresholds over the stimulated patch has
+   two parts, combined in quadrature (independent log-normal factors):
+
+   - ``SIGMA_CELL`` = 0.35, the spread between cells at one site (ASSUMED: thresholds
+     over orientations and morphologies span about a factor of two in Aberra et al. 2020);
+   - ``SIGMA_FIELD`` = 0.55, the spread of the local field over the patch that one
+     network column stands for. In realistic head models the field magnitude on the
+     gyral crown is about twice that in the sulcal walls and fundus under the same coil
+     (Thielscher, Opitz & Windhoff 2011, NeuroImage 54:234), and the cells of a patch sit
+     at every depth of the gyrus. The value is CALIBRATED (the only free number of this
+     step): it is the spread at which iTBS 600 at 80 % AMT facilitates and cTBS 600
+     depresses through the network-driven synapses (plasticity calibration anchors,
+     ``docs/plasticity.md``); with the cell spread alone (0.35-0.5) a subthreshold
+     train recruits almost no presynaptic axons and TBS at 80 % AMT changes nothing.
+
+   Total ``sigma`` = hypot(0.35, 0.55) = 0.65 for every cell type (``CELL_SIGMA``).
 3. **Waveform.** Thresholds differ between pulse waveforms (Aberra et al. 2020); in
    humans the biphasic pulse reaches the motor threshold with a weaker peak field than
    the monophasic one (Kammer et al. 2001, Clin Neurophysiol 112:250). ASSUMED: the
@@ -54,8 +68,12 @@ from .. import _checks
 MICRO_OVER_MACRO = 262.5 / 60.0
 #: Median threshold (V/m, microscopic, biphasic pulse) per cell type.
 CELL_THRESHOLD_VM = {"L5_PC": 175.0, "L23_PC": 262.5, "BC": 262.5, "NGF": 350.0}
-#: Log-normal spread of thresholds within a cell type.
-CELL_SIGMA = {"L5_PC": 0.35, "L23_PC": 0.35, "BC": 0.35, "NGF": 0.35}
+#: Log-normal spread of thresholds between cells at one site (ASSUMED, Aberra et al. 2020).
+SIGMA_CELL = 0.35
+#: Log-normal spread of the local field over the patch (CALIBRATED on iTBS/cTBS 600, see 2.).
+SIGMA_FIELD = 0.55
+#: Total log-normal spread of thresholds within a cell type over the patch.
+CELL_SIGMA = {name: float(np.hypot(SIGMA_CELL, SIGMA_FIELD)) for name in ("L5_PC", "L23_PC", "BC", "NGF")}
 #: Threshold factor per waveform (relative to biphasic).
 WAVEFORM_FACTOR = {"biphasic": 1.0, "monophasic": 1.2}
 #: The cell type whose median threshold defines one model unit of field.
