@@ -74,11 +74,7 @@ def test_calibration_four_session_responders():
     assert chain_trial(4)["active"]["responder30"] == pytest.approx(0.42, abs=0.02)
 
 
-@pytest.mark.parametrize("n_sessions", [
-    5, pytest.param(10, marks=pytest.mark.xfail(strict=True, reason=(
-        "NOT REPRODUCED: after 10 sessions the chain-calibrated proxy relieves 61 % vs 16 % under sham "
-        "(difference 45 points > 40; docs/pain.md): the 4-session open-label calibration point and a "
-        "w_late that plateaus after 3-4 sessions make relief keep growing through the 3-day lag")))])
+@pytest.mark.parametrize("n_sessions", [5, 10])
 def test_twenty_hz_beats_sham(n_sessions):
     """Lefaucheur 2020 (Level A): 20 Hz M1 courses relieve more than sham; difference of mean PPR
     5-40 points, and more >= 30 % and >= 50 % responders (Klein 2015 read-outs). Input: the chain's

@@ -57,7 +57,7 @@ PARAMS: dict[str, Param] = {
                                  "the descending-inhibition state follows M1 output with a lag of days: relief after "
                                  "one session lasts hours to about a week and builds over 5-10 daily sessions",
                                  low=0.0, high=60.0),
-    "gain": Param(17.6, "logit per unit drive", "CALIBRATED",
+    "gain": Param(13.73, "logit per unit drive", "CALIBRATED",
                   "ONE target: 42 % of patients with > 30 % relief after a 4-session test period of 20 Hz M1 "
                   "rTMS (Thomas J et al. 2025 Eur J Pain 29:e4763, n = 193, open-label, so placebo included), "
                   "on the chain's w_late of 4 daily sessions of rtms_20hz_lbp (condition chronic_pain, "
