@@ -97,7 +97,7 @@ def test_potentiating_course_recovers_more_after_sci(arms):
     protocol) and continuous 1 Hz (depressing: Chen et al. 1997) leave opposite cortical weights,
     so opposite tonic descending drive, and the potentiating course ends with a higher BMS and MEP.
     (TBS is not used here: on the M1 column its early change is not consolidated over days, its
-    BDNF dose being ~0.08 of the reference session; docs/chain.md.)"""
+    BDNF dose being ~0.1-0.2 of the reference session; docs/chain.md.)"""
     up, down, sham = arms["15hz_100"], arms["1hz"], arms["sham"]
     assert _last(up, "W") > _last(sham, "W") > _last(down, "W")
     assert _last(up, "output_rate") > _last(sham, "output_rate") > _last(down, "output_rate")
