@@ -164,7 +164,7 @@ class MotoneuronPool:
 
 DEFAULT_POOL = MotoneuronPool()
 #: The pool of each network: ``gain`` is CALIBRATED per network (its volley has its own size:
-#: ~0.6 evoked output spikes per output cell at 120 % RMT in ``cortex``, ~1.2 in the layered
+#: ~0.6 evoked output spikes per output cell at 120 % RMT in ``cortex``, ~1.0 in the layered
 #: ``m1_column``, whose L5 cells burst) so that the mean MEP at 120 % RMT is ~0.85 mV.
 POOLS = {"cortex": DEFAULT_POOL, "m1_column": MotoneuronPool(gain=4.3, sigma_shared=0.35)}
 

@@ -73,7 +73,7 @@ SIGMA_CELL = 0.35
 #: Log-normal spread of the local field over the patch (CALIBRATED on iTBS/cTBS 600, see 2.).
 SIGMA_FIELD = 0.55
 #: Total log-normal spread of thresholds within a cell type over the patch.
-CELL_SIGMA = {name: float(np.hypot(SIGMA_CELL, SIGMA_FIELD)) for name in ("L5_PC", "L23_PC", "BC", "NGF")}
+CELL_SIGMA = {name: float(np.hypot(SIGMA_CELL, SIGMA_FIELD)) for name in CELL_THRESHOLD_VM}
 #: Threshold factor per waveform (relative to biphasic).
 WAVEFORM_FACTOR = {"biphasic": 1.0, "monophasic": 1.2}
 #: The cell type whose median threshold defines one model unit of field.
