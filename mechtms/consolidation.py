@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -74,6 +74,59 @@ BDNF_VARS = ("BDNF", "pTrkB", "pERK", "trophic")
 
 #: Grid of the BDNF run and of the chunk boundaries (h): 3 min.
 BASE_STEP_H = 0.05
+
+
+@dataclass(frozen=True)
+class Training:
+    """Training after a session that makes plasticity-related proteins without tagging the
+    stimulated synapses (behavioural tagging).
+
+    A weak induction sets tags but makes no PRPs, so its early LTP fades within hours; an
+    independent event that makes PRPs close in time converts it into late LTP. In freely
+    moving rats, a weak tetanus's dentate LTP is reinforced by appetitive or aversive stimuli
+    given after it, up to about 1 h (Seidenbecher, Reymann & Balschun 1997, PNAS 94:1494), by
+    exploring a novel environment 15-30 min before it, not 60 min (Straube et al. 2003,
+    J Physiol 552:953), and by spatial learning 15 min after it (Uzakov, Frey & Korz 2005,
+    Learn Mem 12:165); anisomycin blocks the reinforcement. The behavioural counterpart is
+    behavioural tagging (Moncada & Viola 2007, J Neurosci 27:7476). Motor learning needs
+    protein synthesis in the trained motor cortex (Luft et al. 2004, J Neurosci 24:6515).
+    Rehabilitation given right after rTMS, as in most stroke trials, is such an event for the
+    synapses the session tagged: it is how a session too weak to make PRPs itself (a
+    subthreshold theta burst) can still leave a lasting change.
+
+    The training's PRP synthesis signal is added to the BDNF model's (both in units of the
+    relative p-ERK excess, :func:`prp_signal`) from ``start_h`` to ``start_h + hours`` after
+    the session's start, sampled on the :data:`BASE_STEP_H` grid. The training sets no tags
+    of its own at the stimulated synapses: with a sham session it changes nothing there.
+
+    Attributes
+    ----------
+    prp_signal : float
+        PRP synthesis signal while training (relative p-ERK excess). ASSUMED 0.25, the peak
+        of the reference session (``docs/consolidation.md``): a training session is taken
+        to trigger synthesis as a strong induction does (88 % of maximal with ``K_prp``):
+        the reinforcement experiments report conversion to late LTP, not a graded amount.
+        Results hardly depend on it above the threshold (``docs/consolidation.md``).
+    start_h : float
+        Start after the session's start, h. ASSUMED 0.5 (therapy right after the session).
+    hours : float
+        Duration, h. ASSUMED 1 (the trials' conventional therapy: 30-60 min a day).
+    """
+
+    prp_signal: float = 0.25
+    start_h: float = 0.5
+    hours: float = 1.0
+
+    def __post_init__(self) -> None:
+        _checks.finite_number("prp_signal", self.prp_signal, low=0.0, high=5.0)
+        _checks.finite_number("start_h", self.start_h, low=0.0, high=24.0)
+        _checks.finite_number("hours", self.hours, low=0.0, low_open=True, high=24.0)
+
+    def signal(self, hours_since_session) -> np.ndarray:
+        """The training's PRP signal at ``hours_since_session`` (array, h)."""
+        t = np.asarray(hours_since_session, dtype=float)
+        on = (t >= self.start_h - 1e-9) & (t < self.start_h + self.hours - 1e-9)
+        return np.where(on, self.prp_signal, 0.0)
 
 
 def bdnf_dose(activity, reference: Mapping[str, float] | None = None,
@@ -196,8 +249,8 @@ def prp_signal(bdnf_run, source: str = "pERK") -> np.ndarray:
 def step(state: ConsolidationState | None, early_dW: float, activity, hours_until_next: float, *,
          reference: Mapping[str, float] | None = None, quantity: str = DEFAULT_QUANTITY,
          prp_source: str = "pERK", bdnf_changes: Mapping[str, float] | None = None,
-         synapse_changes: Mapping[str, float] | None = None, signal_tol: float = 0.02,
-         max_chunk_h: float = 6.0, trace_step_h: float = 0.25):
+         synapse_changes: Mapping[str, float] | None = None, training: Training | None = None,
+         signal_tol: float = 0.02, max_chunk_h: float = 6.0, trace_step_h: float = 0.25):
     """One session and the interval until the next: early change in, consolidated weight out.
 
     Parameters
@@ -219,6 +272,9 @@ def step(state: ConsolidationState | None, early_dW: float, activity, hours_unti
     bdnf_changes, synapse_changes : mapping, optional
         Parameter changes of the two models (drugs: ``{"trk_inhib": 1}`` K252a/ANA-12,
         ``{"mek_inhib": 1}`` U0126, ``{"prot_inhib": 1}`` anisomycin).
+    training : Training, optional
+        Training after the session that makes PRPs (behavioural tagging): its signal is added
+        to the BDNF model's PRP signal (:class:`Training`). None: no training.
     signal_tol : float
         Largest span of the PRP signal within one piecewise-constant chunk.
     max_chunk_h : float
@@ -249,6 +305,8 @@ def step(state: ConsolidationState | None, early_dW: float, activity, hours_unti
     max_chunk_h = _checks.finite_number("max_chunk_h", max_chunk_h, low=BASE_STEP_H)
     trace_step_h = _checks.finite_number("trace_step_h", trace_step_h, low=BASE_STEP_H)
     prp_source = _checks.choice("prp_source", prp_source, PRP_SOURCES)
+    if training is not None and not isinstance(training, Training):
+        raise ValueError(f"training must be a mechtms.consolidation.Training or None, got {type(training).__name__}")
 
     n = max(1, int(np.ceil(hours / BASE_STEP_H - 1e-9)))
     grid = np.linspace(0.0, hours, n + 1)
@@ -257,6 +315,8 @@ def step(state: ConsolidationState | None, early_dW: float, activity, hours_unti
     bd = simulate_model(BDNF_MODEL, changes=bdnf_changes, initial_state=bdnf_start, t_end=hours, points=n + 1,
                         selections=[*BDNF_VARS, "pERK_0"])
     signal = prp_signal(bd, prp_source)
+    if training is not None:
+        signal = signal + training.signal(grid)
 
     syn = dict(state.synapse)
     syn["dW_in"] = syn.get("dW_in", 0.0) + early_dW
@@ -288,7 +348,8 @@ def step(state: ConsolidationState | None, early_dW: float, activity, hours_unti
                        attrs={"mechtms_version": __version__, "models": json.dumps([BDNF_MODEL, MODEL]),
                               "early_dW": early_dW, "bdnf_dose": dose, "prp_source": prp_source,
                               "bdnf_changes": json.dumps(dict(bdnf_changes or {}), sort_keys=True),
-                              "synapse_changes": json.dumps(base, sort_keys=True), "signal_tol": signal_tol})
+                              "synapse_changes": json.dumps(base, sort_keys=True), "signal_tol": signal_tol,
+                              "training": json.dumps(None if training is None else asdict(training))})
     new = ConsolidationState(state.t_h + hours, json.loads(bd.attrs["final_state"]), syn)
     return new, trace
 

@@ -17,6 +17,11 @@ Sources of the facts tested:
   massed repetitions (10 min) do not (spaced > massed); Yu F et al. (2020) Front Neurosci
   14:576 (human M1): 3 x iTBS 600 spaced 30 min outlast 10-min spacing and a massed 1800.
 
+- Seidenbecher T, Reymann KG & Balschun D (1997) PNAS 94:1494; Straube T et al. (2003)
+  J Physiol 552:953; Uzakov S, Frey JU & Korz V (2005) Learn Mem 12:165: a weak tetanus's
+  early LTP is reinforced into late LTP by a behavioural event that makes PRPs close in
+  time to it (reward, novelty, learning; up to ~1 h after it), blocked by anisomycin.
+
 Calibration vs validation: the capture rate ``tau_cap`` and the PRP threshold ``K_prp``
 are calibrated on the single reference session (test marked "calibration"); everything
 else here (knock-outs, timing windows, cross-tagging, spacing, accumulation) is not used
@@ -284,7 +289,61 @@ def test_results_carry_units_and_round_trip(tmp_path, reference_session):
     np.testing.assert_array_equal(back.w_late.values, ds.w_late.values)
 
 
+def _weak_then_training(training, **kw):
+    """One weak session (a subthreshold theta burst's numbers: +24 % early change, BDNF dose 0.18)
+    followed by ``training``; the late change 48 h later."""
+    state, _ = C.step(None, 0.24, 0.18, 48.0, training=training, **kw)
+    return state.w_late
+
+
+def test_training_after_a_weak_session_makes_its_change_last():
+    """VALIDATION (behavioural tagging). Uzakov et al. 2005: spatial learning 15 min after a weak
+    tetanus turns its early LTP into late LTP; Seidenbecher et al. 1997: reward or footshock after
+    it does the same; Straube et al. 2003 and Uzakov 2005: anisomycin blocks the reinforcement.
+
+    Model: training from 0.5 to 1.5 h after the session leaves > 20x the late change of the session
+    alone (measured 0.040 vs 0.0006); with prot_inhib = 1, < 5 % of it."""
+    alone = _weak_then_training(None)
+    trained = _weak_then_training(C.Training())
+    blocked = _weak_then_training(C.Training(), synapse_changes={"prot_inhib": 1.0})
+    assert trained > 20 * max(alone, 1e-6)
+    assert abs(blocked) < 0.05 * trained
+
+
+def test_training_works_within_the_tag_lifetime_only():
+    """VALIDATION, partly. Seidenbecher et al. 1997: the reinforcing stimuli lose their effect about
+    1 h after the tetanus (Straube et al. 2003: novelty 60 min before it, none). The model's tag
+    lasts longer (tau_tag 1.5 h, inside Frey & Morris's < 3 h): training starting 3 h after the
+    session still captures 23 % of what training at 0.5 h does (measured 0.009 vs 0.040); asserted:
+    monotone fall with the delay and < 30 % at 3 h."""
+    late = [_weak_then_training(C.Training(start_h=h)) for h in (0.5, 1.0, 2.0, 3.0)]
+    assert bool(np.all(np.diff(late) < 0))
+    assert late[-1] < 0.3 * late[0]
+
+
+def test_training_alone_and_strong_sessions():
+    """Training sets no tags: after a sham it leaves no late change. After a strong session, which
+    makes its own PRPs, it adds little (measured +5.6 %, asserted < 10 %): the reinforcement matters
+    for weak inductions (Frey & Morris 1997's strong tetanus needs no help)."""
+    state, _ = C.step(None, 0.0, 0.0, 48.0, training=C.Training())
+    assert abs(state.w_late) < 1e-9
+    strong = [C.step(None, 0.3, 1.0, 48.0, training=t)[0].w_late for t in (None, C.Training())]
+    assert abs(strong[1] - strong[0]) < 0.10 * strong[0]
+
+
+def test_training_result_is_insensitive_to_its_assumed_strength():
+    """The training's PRP signal (ASSUMED 0.25, the reference session's p-ERK peak) is above the
+    synthesis threshold: 0.15 and 0.4 change the late change by < 16 % (measured -14.6 % and +4.6 %: 0.034,
+    0.040, 0.041)."""
+    late = {v: _weak_then_training(C.Training(prp_signal=v)) for v in (0.15, 0.25, 0.4)}
+    assert abs(late[0.15] - late[0.25]) < 0.16 * late[0.25]
+    assert abs(late[0.4] - late[0.25]) < 0.15 * late[0.25]
+
+
 @pytest.mark.parametrize("call, exc, match", [
+    (lambda: C.Training(prp_signal=-0.1), ValueError, "prp_signal must be >= 0"),
+    (lambda: C.Training(hours=0.0), ValueError, "hours must be > 0"),
+    (lambda: C.step(None, 0.1, 1.0, 1.0, training="rehab"), ValueError, "training must be a mechtms.consolidation.Training"),
     (lambda: C.bdnf_dose({"spikes": 3.0}, {"post_spikes_per_cell": 1.0}), KeyError, "post_spikes_per_cell"),
     (lambda: C.bdnf_dose({"post_spikes_per_cell": 3.0}), ValueError, "needs reference"),
     (lambda: C.bdnf_dose({"post_spikes_per_cell": 3.0}, {"post_spikes_per_cell": 0.0}), ValueError, "must be > 0"),
