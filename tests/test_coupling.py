@@ -11,6 +11,7 @@ population has the chain's default 30 synapses.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 
 import numpy as np
@@ -18,6 +19,7 @@ import pytest
 
 import mechtms as mt
 from mechtms import conditions, coupling, protocols
+from mechtms.consolidation import Training
 
 FAST = bool(os.environ.get("MECHTMS_FAST"))
 DAYS = 3 if FAST else 7
@@ -90,6 +92,24 @@ def test_tbs_at_80_percent_amt_gives_the_published_mep_changes():
     itbs = mt.simulate("itbs_600", condition="healthy", seed=0, network=OPTS)
     ctbs = mt.simulate("ctbs_600", condition="healthy", seed=0, network=OPTS)
     assert _last(itbs, "MEP_change_percent") > 10 and _last(ctbs, "MEP_change_percent") < -10
+
+
+def test_training_after_each_itbs_session_makes_the_course_last():
+    """Behavioural tagging (Uzakov, Frey & Korz 2005, Learn Mem 12:165; Seidenbecher et al. 1997, PNAS
+    94:1494): a weak induction's early LTP becomes late LTP when an event that makes
+    plasticity-related proteins follows it within ~1 h. iTBS 600 at 80 % AMT evokes ~0.1 of the
+    reference session's spikes (BDNF dose 0.098) and makes almost no proteins: over two daily
+    sessions alone the consolidated change stays < 0.001 (measured 0.0001); with training after each
+    session it is > 20x that and rises session by session (measured 0.006 after the first, 0.050
+    on day 2), and the weight the probe sees is higher (1.221 vs 1.169)."""
+    itbs = _course(protocols.preset("itbs_600"), days=2)
+    alone = mt.simulate(itbs, condition="healthy", seed=0, network=OPTS)
+    trained = mt.simulate(itbs, condition="healthy", seed=0, network=OPTS, training=Training())
+    assert _last(alone, "w_late") < 0.001
+    assert _last(trained, "w_late") > 20 * max(_last(alone, "w_late"), 1e-4)
+    assert float(trained.w_late[1]) < _last(trained, "w_late")
+    assert _last(trained, "W") > _last(alone, "W")
+    assert json.loads(trained.attrs["training"])["prp_signal"] == Training().prp_signal
 
 
 def test_potentiating_course_recovers_more_after_sci(arms):
@@ -232,5 +252,9 @@ def test_bad_input_is_named():
         mt.simulate("itbs_600", condition="healthy", network="m1_column")
     with pytest.raises(ValueError, match="n_synapses"):
         coupling.NetworkOptions(n_synapses=0)
+    with pytest.raises(ValueError, match="training must be a mechtms.consolidation.Training"):
+        mt.simulate("itbs_600", condition="healthy", training={"prp_signal": 0.25})
+    with pytest.raises(ValueError, match="StrokeSettings\\(rehabilitation"):
+        mt.simulate("lf_rtms_1hz_stroke", condition="stroke", training=Training())
     with pytest.raises(ValueError, match="unknown model of the chain 'bdnf'"):
         mt.simulate("itbs_600", condition="healthy", changes={"bdnf": {"trk_inhib": 1}})

@@ -105,7 +105,8 @@ def session_step(protocol, state: CortexState, hours_until_next: float, *, seed:
                  reference: Mapping[str, float], feedback: bool = True,
                  plasticity_changes: Mapping[str, float] | None = None,
                  bdnf_changes: Mapping[str, float] | None = None,
-                 consolidation_changes: Mapping[str, float] | None = None) -> tuple[CortexState, Any, dict]:
+                 consolidation_changes: Mapping[str, float] | None = None,
+                 training: consolidation.Training | None = None) -> tuple[CortexState, Any, dict]:
     """One session of one stimulated cortex and the hours until the next (the chain's unit step).
 
     The network runs ``protocol`` with its E->E weights at ``1 + w_total`` of the carried
@@ -129,6 +130,9 @@ def session_step(protocol, state: CortexState, hours_until_next: float, *, seed:
         Activity of the reference session (:func:`reference_activity`): BDNF dose 1.
     feedback : bool
         False: the session sees the baseline network and baseline synapses (no carried weight).
+    training : mechtms.consolidation.Training, optional
+        Training after the session that makes plasticity-related proteins (behavioural
+        tagging: rehabilitation after rTMS). None: none.
 
     Returns
     -------
@@ -140,14 +144,15 @@ def session_step(protocol, state: CortexState, hours_until_next: float, *, seed:
     scale, clipped = _convert.weight_to_network_scale(cons.w_total) if feedback else (1.0, False)
     if not protocol.n_delivered:
         return _sham_step(state, hours_until_next, scale, clipped, reference, feedback, plasticity_changes,
-                          bdnf_changes, consolidation_changes)
+                          bdnf_changes, consolidation_changes, training)
     res = plasticity.run_session(protocol, state.synapses if feedback else None, seed=seed,
                                  drive=network_drive(opts), weight_scale_ee=scale,
                                  follow_s=float(hours_until_next) * 3600.0, changes=plasticity_changes)
     early = _convert.early_change(res)
     activity = _convert.session_activity(res)
     cons, trace = consolidation.step(cons, early, activity, float(hours_until_next), reference=reference,
-                                     bdnf_changes=bdnf_changes, synapse_changes=consolidation_changes)
+                                     bdnf_changes=bdnf_changes, synapse_changes=consolidation_changes,
+                                     training=training)
     summary = res.summary()
     record = {
         "weight_scale": scale, "weight_clipped": clipped, "early_dW": early,
@@ -161,13 +166,14 @@ def session_step(protocol, state: CortexState, hours_until_next: float, *, seed:
 
 
 def _sham_step(state, hours, scale, clipped, reference, feedback, plasticity_changes, bdnf_changes,
-               consolidation_changes):
+               consolidation_changes, training):
     """A session without pulses (sham): nothing is evoked, so it is what the chain does between
     sessions — the synapses relax at rest (closed form), the early change is 0 and the BDNF
     dose 0. Background activity is not integrated here, as it is not between sessions (its
     drift is < 1 % over a session: docs/plasticity.md), so a sham course equals no stimulation."""
     cons, trace = consolidation.step(state.consolidation, 0.0, 0.0, float(hours), reference=reference,
-                                     bdnf_changes=bdnf_changes, synapse_changes=consolidation_changes)
+                                     bdnf_changes=bdnf_changes, synapse_changes=consolidation_changes,
+                                     training=training)
     synapses = None
     if feedback and state.synapses is not None:
         synapses = state.synapses.relaxed(float(hours) * 3600.0, plasticity_changes)
@@ -181,15 +187,16 @@ def run(course: Course, seed: int, opts: NetworkOptions, *, feedback: bool = Tru
         plasticity_changes: Mapping[str, float] | None = None,
         bdnf_changes: Mapping[str, float] | None = None,
         consolidation_changes: Mapping[str, float] | None = None,
-        progress: bool = False) -> CortexRun:
-    """Run every session of ``course`` and the consolidation between them (module docstring)."""
+        training: consolidation.Training | None = None, progress: bool = False) -> CortexRun:
+    """Run every session of ``course`` and the consolidation between them (module docstring);
+    ``training`` follows every session (:func:`session_step`)."""
     import xarray as xr
 
     starts_h = course.session_start_times_h()
     end_h = (course.end_day + 1) * 24.0
     reference = reference_activity(seed, opts, plasticity_changes)
-    changes = {"plasticity_changes": plasticity_changes, "bdnf_changes": bdnf_changes,
-               "consolidation_changes": consolidation_changes}
+    changes: dict[str, Any] = {"plasticity_changes": plasticity_changes, "bdnf_changes": bdnf_changes,
+                               "consolidation_changes": consolidation_changes, "training": training}
     state = CortexState.rest()
     traces = []
     first = float(starts_h[0]) if starts_h.size else end_h

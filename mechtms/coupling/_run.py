@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 
 import numpy as np
 
 from .. import __version__, _checks, conditions
+from ..consolidation import Training
 from ..protocols import Course, Protocol, preset, preset_course
 from ..protocols import course as make_course
 from . import _cortex, _daily
@@ -47,7 +49,8 @@ def _options(cond, network) -> NetworkOptions:
 
 def simulate(target, condition: str | conditions.Condition = "sci", seed: int = 0, *, days: int | None = None,
              coupling: bool = True, network: NetworkOptions | None = None, readout_clock_h: float | None = None,
-             changes: Mapping[str, Mapping[str, float]] | None = None, progress: bool = False, **engine_options):
+             changes: Mapping[str, Mapping[str, float]] | None = None, training=None, progress: bool = False,
+             **engine_options):
     """Run the whole chain for a treatment course.
 
     Parameters
@@ -75,6 +78,11 @@ def simulate(target, condition: str | conditions.Condition = "sci", seed: int = 
         Parameter changes of the chain's models (:data:`mechtms.conditions.CHAIN_MODELS`),
         applied over the condition's: a drug (``{"bdnf_trkb_erk": {"trk_inhib": 1}}``), a
         subject's plasticity thresholds (``{"calcium_plasticity": {...}}``), a hypothesis switch.
+    training : mechtms.consolidation.Training, optional
+        Training after every session that makes plasticity-related proteins (behavioural
+        tagging: rehabilitation or task practice within ~1 h of the session). Default none:
+        rTMS alone. The stroke condition sets it in its settings
+        (``StrokeSettings.rehabilitation``, on by default).
     progress : bool
         A progress bar over sessions.
     **engine_options
@@ -92,6 +100,11 @@ def simulate(target, condition: str | conditions.Condition = "sci", seed: int = 
     seed = _checks.whole_number("seed", seed, low=0)
     course = as_course(target, cond, days)
     engine = cond.run_engine()
+    if training is not None and not isinstance(training, Training):
+        raise ValueError(f"training must be a mechtms.consolidation.Training or None, got {type(training).__name__}")
+    if engine is not None and training is not None:
+        raise ValueError(f"condition {cond.name!r} runs its own course engine: give its training in its settings "
+                         f"(stroke: settings=StrokeSettings(rehabilitation=...)), not as training=")
     if engine is not None:
         return engine(course, cond, seed, coupling=coupling, network=network, readout_clock_h=readout_clock_h,
                       progress=progress, **engine_options)
@@ -104,7 +117,8 @@ def simulate(target, condition: str | conditions.Condition = "sci", seed: int = 
     cortex = _cortex.run(course, seed, opts, feedback=coupling,
                          plasticity_changes=cond.model_changes("calcium_plasticity"),
                          bdnf_changes=cond.model_changes("bdnf_trkb_erk"),
-                         consolidation_changes=cond.model_changes("synaptic_consolidation"), progress=progress)
+                         consolidation_changes=cond.model_changes("synaptic_consolidation"), training=training,
+                         progress=progress)
     days_axis = np.arange(0, course.end_day + 1)
     data = _daily.cortex_readouts(cortex, days_axis, clock)
     volleys = np.full(len(cortex.sessions), np.nan)
@@ -115,6 +129,7 @@ def simulate(target, condition: str | conditions.Condition = "sci", seed: int = 
         cst = data["CST"][0] if "CST" in data else np.ones(days_axis.size)
         data.update(_daily.mep_readouts(cond, data["weight_scale"][0], cst, days_axis, seed, opts))
     ds = _assemble(cond, course, cortex, days_axis, data, volleys, seed, opts, coupling, clock)
+    ds.attrs["training"] = json.dumps(None if training is None else dataclasses.asdict(training))
     proxies = _daily.proxy_readouts(cond, ds, course)
     for name, (values, attrs) in proxies.items():
         ds[name] = ("day", values, attrs)
@@ -122,7 +137,6 @@ def simulate(target, condition: str | conditions.Condition = "sci", seed: int = 
 
 
 def _with_changes(cond: conditions.Condition, changes: Mapping[str, Mapping[str, float]]) -> conditions.Condition:
-    import dataclasses
 
     if not isinstance(changes, Mapping):
         raise ValueError(f"changes must map model names to parameter changes, got {type(changes).__name__}")
