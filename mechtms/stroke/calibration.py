@@ -5,8 +5,9 @@ Calibration subset:
 1. the callosal strengths (:class:`mechtms.stroke.hemispheres.Callosum`): IHI at 10 ms
    (Ferbert et al. 1992), chosen by hand among three settings;
 2. the postural weight of the BBS proxy (:data:`mechtms.stroke.proxies.POSTURAL_WEIGHT`):
-   the cerebellar iTBS course minus sham at the course end equals the BBS mean difference
-   of the BMC Neurology 2024 meta-analysis (4.24 points), :func:`postural_weight`.
+   the cerebellar iTBS course (each session followed by the default rehabilitation) minus sham
+   at the course end equals the BBS mean difference of the BMC Neurology 2024 meta-analysis
+   (4.24 points), :func:`postural_weight` (3.615 in the default settings, seed 0).
 
 Everything else is ASSUMED or DERIVED from sources and is not moved to fit an outcome.
 """

@@ -161,7 +161,8 @@ def session_change(protocol, rule: str = "inverse", *, seed: int = 0, network=No
 
 def purkinje_gain_course(protocol, session_times_h, days, *,
                          rule: str = "inverse", fraction: float = PURKINJE_FRACTION,
-                         readout_clock_h: float = 20.0, seed: int = 0, network=None) -> dict[str, np.ndarray]:
+                         readout_clock_h: float = 20.0, seed: int = 0, network=None,
+                         training=None) -> dict[str, np.ndarray]:
     """Purkinje output factor at each day's read-out over a course of cerebellar sessions.
 
     Parameters
@@ -178,6 +179,9 @@ def purkinje_gain_course(protocol, session_times_h, days, *,
     seed, network :
         The session's network instance and :class:`mechtms.coupling.NetworkOptions`
         (:func:`purkinje_session`; default the chain's).
+    training : mechtms.consolidation.Training, optional
+        Training after each session that makes plasticity-related proteins (balance
+        rehabilitation engages the cerebellum; ASSUMED to reach the stimulated folia).
 
     Returns
     -------
@@ -198,7 +202,7 @@ def purkinje_gain_course(protocol, session_times_h, days, *,
         ends = np.r_[times[1:], max(times[-1], read_h.max()) + 1.0]
         for k, (t0, t1) in enumerate(zip(times, ends, strict=True)):
             state, trace = consolidation.step(state, early, ses["activity"], float(t1 - t0),
-                                              reference=ses["reference"])
+                                              reference=ses["reference"], training=training)
             dose[k] = float(trace.attrs.get("bdnf_dose", np.nan))
             th = trace["time"].values + times[0]  # trace time counts from the first session
             sel = (read_h >= t0) & (read_h < t1)

@@ -4,9 +4,10 @@ Imported by :func:`mechtms.conditions.get` the first time ``"stroke"`` is asked 
 ``mt.simulate(course, condition="stroke", seed=..., target=..., settings=...)`` runs
 :func:`mechtms.stroke.course.simulate` (the condition's own course runner: the chain's unit
 step :func:`mechtms.coupling.session_step` for each session over an M1, the cerebellar rule for
-cerebellar sessions, and daily probes of the two-hemisphere network). Give the stroke presets
-as courses (``protocols.preset_course("lf_rtms_1hz_stroke")``): a preset *name* reaches the
-runner as a protocol repeated daily and loses the course's target and 5-days-a-week calendar.
+cerebellar sessions, and daily probes of the two-hemisphere network). A stroke preset's name
+brings its published course (target and 5-days-a-week calendar: ``mechtms.coupling.as_course``).
+Every session is followed by rehabilitation (``StrokeSettings.rehabilitation``, behavioural
+tagging; ``None`` for rTMS alone).
 
 What the read-outs are (proxies included) is written in :mod:`mechtms.stroke.course` and
 ``docs/stroke.md``.

@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import __version__, _checks
+from ..consolidation import Training
 from . import cerebellum as cb
 from . import hemispheres as H
 from . import probes as P
@@ -101,6 +102,11 @@ class StrokeSettings:
         seed (a subject is its seed: network instance and lesion severity), replacing
         ``lesion.cst_spared``; ``None`` keeps the lesion as given. :data:`PATIENTS` is the
         documented choice.
+    rehabilitation : Training or None
+        Therapy after each session (also after a sham session), as in most of the trials:
+        it makes plasticity-related proteins that the session's tags capture (behavioural
+        tagging, :class:`mechtms.consolidation.Training`, ASSUMED values). ``None``: rTMS
+        alone, which leaves a subthreshold theta-burst session's change unconsolidated.
     weight_step : float
         Grid of the weight scale (or thalamic gain) on which the network is probed; days in
         between are interpolated linearly (as :func:`mechtms.mep.mep_stats` does). 0 probes
@@ -127,12 +133,16 @@ class StrokeSettings:
     asymmetry_s: float = 10.0
     weight_step: float = 0.01
     cst_distribution: tuple[float, float] | None = None
+    rehabilitation: Training | None = field(default_factory=Training)
 
     def __post_init__(self) -> None:
         if not isinstance(self.hemispheres, H.Hemispheres):
             raise ValueError(f"hemispheres must be a Hemispheres, got {type(self.hemispheres).__name__}")
         if not isinstance(self.lesion, H.Lesion):
             raise ValueError(f"lesion must be a Lesion, got {type(self.lesion).__name__}")
+        if self.rehabilitation is not None and not isinstance(self.rehabilitation, Training):
+            raise ValueError("rehabilitation must be a mechtms.consolidation.Training or None, got "
+                             f"{type(self.rehabilitation).__name__}")
         _checks.choice("balance_model", self.balance_model, BALANCE_MODELS)
         _checks.choice("purkinje_rule", self.purkinje_rule, cb.RULES)
         _checks.finite_number("onset_days", self.onset_days, low=0.0, high=3650.0)
@@ -214,17 +224,19 @@ def session_options(settings: StrokeSettings, network=None):
 _M1_COURSES: dict[tuple, dict] = {}
 
 
-def _m1_course(course, seed: int, opts, days: np.ndarray, clock_h: float, feedback: bool = True) -> dict:
-    """Sessions over one M1 (cached per protocol, calendar, seed, network options, feedback and
-    read-out days: the same sessions over either hemisphere leave the same weights)."""
+def _m1_course(course, seed: int, opts, days: np.ndarray, clock_h: float, feedback: bool = True,
+               training: Training | None = None) -> dict:
+    """Sessions over one M1 (cached per protocol, calendar, seed, network options, feedback,
+    training and read-out days: the same sessions over either hemisphere leave the same weights)."""
     key = (course.protocol, tuple(course.session_start_times_h()), course.end_day, seed, opts, bool(feedback),
-           tuple(int(d) for d in days), clock_h)
+           tuple(int(d) for d in days), clock_h, training)
     if key not in _M1_COURSES:
-        _M1_COURSES[key] = _m1_course_run(course, seed, opts, days, clock_h, feedback)
+        _M1_COURSES[key] = _m1_course_run(course, seed, opts, days, clock_h, feedback, training)
     return _M1_COURSES[key]
 
 
-def _m1_course_run(course, seed: int, opts, days: np.ndarray, clock_h: float, feedback: bool) -> dict:
+def _m1_course_run(course, seed: int, opts, days: np.ndarray, clock_h: float, feedback: bool,
+                   training: Training | None = None) -> dict:
     """The chain's unit step (:func:`mechtms.coupling.session_step`) for every session: the network
     runs the session with its E->E weights at the carried weight, its sampled synapses drive the
     plasticity population, and consolidation runs to the next session; the weight at each read-out
@@ -246,7 +258,7 @@ def _m1_course_run(course, seed: int, opts, days: np.ndarray, clock_h: float, fe
     for k, t_k in enumerate(times):
         t_next = float(times[k + 1]) if k + 1 < times.size else end_h
         state, tr, rec = coupling.session_step(course.protocol, state, t_next - float(t_k), seed=seed, opts=opts,
-                                               reference=reference, feedback=feedback)
+                                               reference=reference, feedback=feedback, training=training)
         traces.append(tr)
         records.append(rec)
     t = np.concatenate([tr.time.values for tr in traces])
@@ -400,13 +412,15 @@ def course_states(course, target: str, seed: int, settings: StrokeSettings, lesi
     sessions = None
     dose = None
     if side is not None:
-        sessions = _m1_course(course, seed, session_options(settings, network), day, readout_clock_h, coupling)
+        sessions = _m1_course(course, seed, session_options(settings, network), day, readout_clock_h, coupling,
+                              settings.rehabilitation)
         w_total, early, dose = sessions["w_total"], sessions["early_dW"], sessions["bdnf_dose"]
     else:
         cer = cb.purkinje_gain_course(course.protocol, course.session_start_times_h(), day,
                                       rule=settings.purkinje_rule, fraction=settings.purkinje_fraction,
                                       readout_clock_h=readout_clock_h, seed=seed,
-                                      network=session_options(settings, network))
+                                      network=session_options(settings, network),
+                                      training=settings.rehabilitation)
         pc_gain, w_total, early = cer["pc_gain"], cer["w_total"], cer["early_dW"]
         dose = cer["bdnf_dose"]
     from ..coupling import weight_to_network_scale
