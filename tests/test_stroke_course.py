@@ -195,7 +195,9 @@ def test_lf_rtms_lowers_the_asymmetry_index(states):
     the pdBSI more than control (mean difference -0.12, 95 % CI -0.22 to -0.02). Asserted: at least half
     of that mean difference (-0.06) after 2 weeks. (Reproduced only since the sessions run through the
     chain's network-driven plasticity with PLASTIC_FRACTION 1: the unaffected side's E->E weight falls
-    by ~13 %; with the earlier mean-field layer the fall was within the index's noise, docs/stroke.md.)"""
+    by ~13 %; with the earlier mean-field layer the fall was within the index's noise, docs/stroke.md.)
+    Seed 0 only: network seeds 1 and 2 give -0.028 and -0.047 (inside the trial's CI, not below
+    -0.06; docs/stroke.md section 9)."""
     sham, lf = states["sham"]["end"], states["LF contralesional"]["end"]
     assert lf["asymmetry"] - sham["asymmetry"] <= -0.06
 
