@@ -212,6 +212,7 @@ def calibrate_gains(network=None, seed: int = 0, n: int = 20000) -> dict:
 TRAJECTORIES = {
     "depression_10hz_left": ("depression", "hf_rtms_10hz_depression", 20, ""),
     "depression_1hz_right": ("depression", "lf_rtms_1hz_right_dlpfc_depression", 10, "right_DLPFC"),
+    "depression_itbs_left": ("depression", "itbs_600_dlpfc_depression", 20, ""),
     "pain_20hz": ("chronic_pain", "rtms_20hz_lbp", 10, ""),
     "pain_1hz": ("chronic_pain", "rtms_1hz_m1_pain", 5, ""),
 }

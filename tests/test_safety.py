@@ -5,6 +5,8 @@ Chen et al. 1997 (105:415) for inter-train intervals; Rossi et al. 2009 (Clin
 Neurophysiol 120:2008) for theta burst at 80 % AMT.
 """
 
+import warnings
+
 import pytest
 
 from mechtms import protocols as P
@@ -60,6 +62,20 @@ def test_mso_intensity_is_not_evaluable():
     assert report.ok and report.not_evaluable
 
 
+#: Presets beyond a limit because their source trial delivered that dose; the report still flags them.
+BEYOND_A_LIMIT = {
+    # 120 % RMT = 146 % AMT, above Rossi 2009's 80 % AMT for TBS; delivered daily to 209 patients in
+    # THREE-D (Blumberger et al. 2018, Lancet 391:1683), the trial the preset reproduces.
+    "itbs_600_dlpfc_depression": "theta-burst intensity",
+}
+
+
 def test_all_presets_within_limits():
+    """Every preset is within the published limits, except those listed in BEYOND_A_LIMIT, which
+    exceed exactly the rule named there (and are still reported)."""
     for name in P.presets():
-        assert P.preset(name).safety().ok, name
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            report = P.preset(name).safety()
+        exceeded = {f.rule for f in report.findings if f.exceeded}
+        assert exceeded == ({BEYOND_A_LIMIT[name]} if name in BEYOND_A_LIMIT else set()), name

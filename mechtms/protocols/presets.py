@@ -138,6 +138,20 @@ _PRESETS: tuple[Preset, ...] = (
         "major depression, right DLPFC (low frequency)", short="Berlim 2013",
     ),
     Preset(
+        "itbs_600_dlpfc_depression",
+        lambda: itbs(600, 120, intensity_ref="RMT"),
+        "Blumberger DM et al. (2018) Effectiveness of theta burst versus high-frequency repetitive "
+        "transcranial magnetic stimulation in patients with depression (THREE-D): a randomised "
+        "non-inferiority trial. Lancet 391:1683-1692 (left DLPFC, iTBS 600 pulses at 120 % RMT, "
+        "3 min, against 10 Hz 3000 pulses, 37.5 min; 5 sessions a week for 4-6 weeks; HRSD-17 "
+        "23.6 -> 13.4 with iTBS, 23.5 -> 13.4 with 10 Hz)",
+        {"weeks": 4, "days_per_week": 5, "start_day": 1},
+        ("4 weeks (20 sessions): the trial's minimum course; it ran 4-6 weeks",
+         "120 % RMT exceeds the 80 % AMT of Rossi et al. 2009 for theta bursts: safety() flags it; "
+         "the trial's dose, delivered to 209 patients"),
+        "major depression, left DLPFC (theta burst)", short="Blumberger 2018",
+    ),
+    Preset(
         "rtms_15hz_cums_rat",
         lambda: rtms(15, 1500, 100, train_s=2.0, iti_s=10.0),
         "Chen YH et al. (2015) Pharmacol Biochem Behav 136:39 and Wang HN et al. (2014) J Psychiatr "
