@@ -122,6 +122,13 @@ class Training:
         _checks.finite_number("start_h", self.start_h, low=0.0, high=24.0)
         _checks.finite_number("hours", self.hours, low=0.0, low_open=True, high=24.0)
 
+    @staticmethod
+    def check(value, name: str = "training") -> Training | None:
+        """``value`` if it is a :class:`Training` or None, else a ValueError naming ``name``."""
+        if value is not None and not isinstance(value, Training):
+            raise ValueError(f"{name} must be a mechtms.consolidation.Training or None, got {type(value).__name__}")
+        return value
+
     def signal(self, hours_since_session) -> np.ndarray:
         """The training's PRP signal at ``hours_since_session`` (array, h)."""
         t = np.asarray(hours_since_session, dtype=float)
@@ -305,8 +312,7 @@ def step(state: ConsolidationState | None, early_dW: float, activity, hours_unti
     max_chunk_h = _checks.finite_number("max_chunk_h", max_chunk_h, low=BASE_STEP_H)
     trace_step_h = _checks.finite_number("trace_step_h", trace_step_h, low=BASE_STEP_H)
     prp_source = _checks.choice("prp_source", prp_source, PRP_SOURCES)
-    if training is not None and not isinstance(training, Training):
-        raise ValueError(f"training must be a mechtms.consolidation.Training or None, got {type(training).__name__}")
+    training = Training.check(training)
 
     n = max(1, int(np.ceil(hours / BASE_STEP_H - 1e-9)))
     grid = np.linspace(0.0, hours, n + 1)

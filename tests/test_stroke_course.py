@@ -80,6 +80,8 @@ def test_target_comes_from_the_course_and_bad_targets_are_refused():
         SC.check_target("M1")
     with pytest.raises(ValueError, match="unknown stroke setting 'n_trial'.*Did you mean 'n_trials'"):
         TINY.replace(n_trial=3)
+    with pytest.raises(ValueError, match="rehabilitation must be a mechtms.consolidation.Training or None, got dict"):
+        SC.StrokeSettings(rehabilitation={"prp_signal": 0.25})
     with pytest.raises(ValueError, match="balance_model.*'bimodel'.*Did you mean 'bimodal'"):
         SC.StrokeSettings(balance_model="bimodel")
 

@@ -49,8 +49,8 @@ def _options(cond, network) -> NetworkOptions:
 
 def simulate(target, condition: str | conditions.Condition = "sci", seed: int = 0, *, days: int | None = None,
              coupling: bool = True, network: NetworkOptions | None = None, readout_clock_h: float | None = None,
-             changes: Mapping[str, Mapping[str, float]] | None = None, training=None, progress: bool = False,
-             **engine_options):
+             changes: Mapping[str, Mapping[str, float]] | None = None, training: Training | None = None,
+             progress: bool = False, **engine_options):
     """Run the whole chain for a treatment course.
 
     Parameters
@@ -100,8 +100,7 @@ def simulate(target, condition: str | conditions.Condition = "sci", seed: int = 
     seed = _checks.whole_number("seed", seed, low=0)
     course = as_course(target, cond, days)
     engine = cond.run_engine()
-    if training is not None and not isinstance(training, Training):
-        raise ValueError(f"training must be a mechtms.consolidation.Training or None, got {type(training).__name__}")
+    training = Training.check(training)
     if engine is not None and training is not None:
         raise ValueError(f"condition {cond.name!r} runs its own course engine: give its training in its settings "
                          f"(stroke: settings=StrokeSettings(rehabilitation=...)), not as training=")
@@ -137,7 +136,6 @@ def simulate(target, condition: str | conditions.Condition = "sci", seed: int = 
 
 
 def _with_changes(cond: conditions.Condition, changes: Mapping[str, Mapping[str, float]]) -> conditions.Condition:
-
     if not isinstance(changes, Mapping):
         raise ValueError(f"changes must map model names to parameter changes, got {type(changes).__name__}")
     merged = {m: dict(v) for m, v in cond.changes.items()}

@@ -140,9 +140,7 @@ class StrokeSettings:
             raise ValueError(f"hemispheres must be a Hemispheres, got {type(self.hemispheres).__name__}")
         if not isinstance(self.lesion, H.Lesion):
             raise ValueError(f"lesion must be a Lesion, got {type(self.lesion).__name__}")
-        if self.rehabilitation is not None and not isinstance(self.rehabilitation, Training):
-            raise ValueError("rehabilitation must be a mechtms.consolidation.Training or None, got "
-                             f"{type(self.rehabilitation).__name__}")
+        Training.check(self.rehabilitation, "rehabilitation")
         _checks.choice("balance_model", self.balance_model, BALANCE_MODELS)
         _checks.choice("purkinje_rule", self.purkinje_rule, cb.RULES)
         _checks.finite_number("onset_days", self.onset_days, low=0.0, high=3650.0)
