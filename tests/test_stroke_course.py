@@ -204,9 +204,11 @@ def test_lf_rtms_lowers_the_asymmetry_index(states):
     assert lf["asymmetry"] - sham["asymmetry"] <= -0.06
 
 
-@pytest.mark.xfail(strict=True, reason="NOT REPRODUCED (docs/stroke.md): the network's resting interhemispheric "
-                   "coupling is weak, so LF-rTMS of the unaffected M1 does not raise the lesioned M1's resting "
-                   "excitability by 5 % (Bai et al. 2022; Takeuchi et al. 2008 found it does)")
+@pytest.mark.xfail(strict=True, reason="NOT REPRODUCED (docs/stroke.md section 9): the network's resting "
+                   "interhemispheric coupling is weak and, for the evoked volley, facilitatory: cutting the callosum "
+                   "lowers the lesioned side's volley at 120 % RMT (0.569 -> 0.540) while its resting rate rises "
+                   "(2.07 -> 2.20 Hz), so LF-rTMS of the unaffected M1 cannot raise it by 5 % (Bai et al. 2022; "
+                   "Takeuchi et al. 2008 found it does)")
 def test_lf_rtms_releases_the_lesioned_m1_at_rest(states):
     """Release from transcallosal inhibition at rest: the lesioned side's evoked volley at the test
     intensity rises by > 5 % over sham (Takeuchi et al. 2008, J Rehabil Med 40:298)."""
