@@ -124,9 +124,13 @@ class Training:
 
     @staticmethod
     def check(value, name: str = "training") -> Training | None:
-        """``value`` if it is a :class:`Training` or None, else a ValueError naming ``name``."""
+        """``value`` as a :class:`Training` or None; a mapping of its fields (a scan spec's plain
+        data) is converted; anything else is a ValueError naming ``name``."""
+        if isinstance(value, Mapping):
+            return _checks.replace_fields(Training(), f"field of {name}", dict(value))
         if value is not None and not isinstance(value, Training):
-            raise ValueError(f"{name} must be a mechtms.consolidation.Training or None, got {type(value).__name__}")
+            raise ValueError(f"{name} must be a mechtms.consolidation.Training, a mapping of its fields or None, "
+                             f"got {type(value).__name__}")
         return value
 
     def signal(self, hours_since_session) -> np.ndarray:

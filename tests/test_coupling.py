@@ -252,9 +252,9 @@ def test_bad_input_is_named():
         mt.simulate("itbs_600", condition="healthy", network="m1_column")
     with pytest.raises(ValueError, match="n_synapses"):
         coupling.NetworkOptions(n_synapses=0)
-    with pytest.raises(ValueError, match="training must be a mechtms.consolidation.Training"):
-        mt.simulate("itbs_600", condition="healthy", training={"prp_signal": 0.25})
-    with pytest.raises(ValueError, match="StrokeSettings\\(rehabilitation"):
-        mt.simulate("lf_rtms_1hz_stroke", condition="stroke", training=Training())
+    with pytest.raises(ValueError, match="training must be .*'default', got 'weekly'"):
+        mt.simulate("itbs_600", condition="healthy", training="weekly")
+    with pytest.raises(ValueError, match="unknown field of training 'prp_signl'.*Did you mean 'prp_signal'"):
+        mt.simulate("itbs_600", condition="healthy", training={"prp_signl": 0.25})
     with pytest.raises(ValueError, match="unknown model of the chain 'bdnf'"):
         mt.simulate("itbs_600", condition="healthy", changes={"bdnf": {"trk_inhib": 1}})

@@ -442,6 +442,29 @@ def test_course_target_equals_mechtms_simulate(monkeypatch):
         scan(target, {"frequency": [5.0]})
 
 
+def test_course_scan_over_the_training_after_each_session(monkeypatch):
+    """The training axes (fields of mechtms.consolidation.Training) reach mt.simulate's training
+    option: a point equals mt.simulate with that Training (the healthy condition's iTBS 600, two
+    daily sessions on the baseline network (coupling=False, so the network runs are shared), the
+    consolidated change at the end; 10 sampled synapses)."""
+    monkeypatch.delenv("MECHTMS_MODELS_DIR")
+    from mechtms import models
+    from mechtms.consolidation import Training
+    from mechtms.coupling import NetworkOptions
+    from mechtms.scans import CourseTarget
+
+    models.clear_cache()
+    opts = NetworkOptions(n_synapses=10, max_pulses=10)
+    course = protocols.course(protocols.preset("itbs_600"), days=2, start_day=1)
+    target = CourseTarget(course, condition="healthy", network=opts, coupling=False)
+    ds = scan(target, {"training_start_h": [0.5, 3.0]}, seed=3, readouts=["w_late"])
+    assert (ds.status == 1).all(), ds.error.values
+    ref = mt.simulate(course, condition="healthy", seed=int(ds.seed.values[0]), network=opts, coupling=False,
+                      training=Training(start_h=0.5))
+    assert ds.w_late.values[0] == ref.w_late.values[-1]
+    assert ds.w_late.values[0] > ds.w_late.values[1]      # the sooner, the more (tag lifetime)
+
+
 def test_cli_spec_builds_chain_and_function_targets(tmp_path):
     from mechtms.cli.scan_cmd import load_spec, make_target_from_spec
     from mechtms.coupling import NetworkOptions

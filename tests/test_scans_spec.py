@@ -57,6 +57,14 @@ def test_unknown_chain_readout_and_condition_are_refused_without_running():
         scan(target, {"condition": ["scii", "sci"]}, readouts=["BMS"])
 
 
+def test_bad_training_axes_are_refused_without_running():
+    target = CourseTarget(protocols.course(protocols.rtms(1, 60, 90), days=2, start_day=0), condition="healthy")
+    with pytest.raises(ValueError, match=r"point 0 \(training_start_h=-1\) is invalid: start_h must be >= 0"):
+        scan(target, {"training_start_h": [-1.0, 0.5]}, readouts=["W"])
+    with pytest.raises(KeyError, match="unknown axis of a course scan 'training_start'. Did you mean 'training_start_h'"):
+        scan(target, {"training_start": [0.5]}, readouts=["W"])
+
+
 @closed_forms
 def test_only_distinct_protocol_combinations_are_checked():
     """A 3000-point grid over a model parameter and 3 intensities needs 3 protocol checks."""

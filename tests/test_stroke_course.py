@@ -57,6 +57,22 @@ def test_dataset_has_days_sessions_units_and_is_reproducible(tmp_path, monkeypat
     assert a.attrs["target"] == "cerebellum" and a.attrs["stimulated_side"] == "cerebellum"
 
 
+def test_training_option_replaces_the_settings_rehabilitation():
+    """mt.simulate(..., condition="stroke", training=...) sets StrokeSettings.rehabilitation (None: rTMS
+    alone; "default": the settings' own). With therapy the cerebellar sessions' change is consolidated
+    (Purkinje gain below 1 by day 3), without it next to nothing is."""
+    import mechtms as mt
+
+    c = _course("cerebellar_itbs_stroke").replace(days=3)
+    c = c.replace(protocol=c.protocol.replace(pulses=300))
+    alone = mt.simulate(c, condition="stroke", seed=1, settings=TINY, training=None, readout_days=(3,))
+    same = SC.simulate(c, seed=1, settings=TINY.replace(rehabilitation=None), readout_days=(3,))
+    assert alone.equals(same)                       # same numbers (the provenance names the condition)
+    default = mt.simulate(c, condition="stroke", seed=1, settings=TINY, readout_days=(3,))
+    assert float(default.pc_gain[-1]) < float(alone.pc_gain[-1]) <= 1.0
+    assert "rehabilitation=None" in alone.attrs["settings"]
+
+
 def test_bbs_proxy_function_equals_the_runners_bbs():
     """The proxy in the conditions' form (f(daily, course, params)) gives the runner's BBS."""
     ds = SC.simulate(_course("cerebellar_itbs_stroke").replace(days=2), seed=1, settings=TINY)
@@ -80,8 +96,11 @@ def test_target_comes_from_the_course_and_bad_targets_are_refused():
         SC.check_target("M1")
     with pytest.raises(ValueError, match="unknown stroke setting 'n_trial'.*Did you mean 'n_trials'"):
         TINY.replace(n_trial=3)
-    with pytest.raises(ValueError, match="rehabilitation must be a mechtms.consolidation.Training or None, got dict"):
-        SC.StrokeSettings(rehabilitation={"prp_signal": 0.25})
+    with pytest.raises(ValueError, match="rehabilitation must be a mechtms.consolidation.Training, a mapping of its "
+                                         "fields or None, got str"):
+        SC.StrokeSettings(rehabilitation="daily")
+    with pytest.raises(ValueError, match="unknown field of rehabilitation 'start'.*Did you mean 'start_h'"):
+        SC.StrokeSettings(rehabilitation={"start": 1.0})
     with pytest.raises(ValueError, match="balance_model.*'bimodel'.*Did you mean 'bimodal'"):
         SC.StrokeSettings(balance_model="bimodel")
 

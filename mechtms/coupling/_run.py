@@ -49,8 +49,8 @@ def _options(cond, network) -> NetworkOptions:
 
 def simulate(target, condition: str | conditions.Condition = "sci", seed: int = 0, *, days: int | None = None,
              coupling: bool = True, network: NetworkOptions | None = None, readout_clock_h: float | None = None,
-             changes: Mapping[str, Mapping[str, float]] | None = None, training: Training | None = None,
-             progress: bool = False, **engine_options):
+             changes: Mapping[str, Mapping[str, float]] | None = None,
+             training: Training | Mapping | None | str = "default", progress: bool = False, **engine_options):
     """Run the whole chain for a treatment course.
 
     Parameters
@@ -78,11 +78,11 @@ def simulate(target, condition: str | conditions.Condition = "sci", seed: int = 
         Parameter changes of the chain's models (:data:`mechtms.conditions.CHAIN_MODELS`),
         applied over the condition's: a drug (``{"bdnf_trkb_erk": {"trk_inhib": 1}}``), a
         subject's plasticity thresholds (``{"calcium_plasticity": {...}}``), a hypothesis switch.
-    training : mechtms.consolidation.Training, optional
+    training : mechtms.consolidation.Training, mapping of its fields, None or "default"
         Training after every session that makes plasticity-related proteins (behavioural
-        tagging: rehabilitation or task practice within ~1 h of the session). Default none:
-        rTMS alone. The stroke condition sets it in its settings
-        (``StrokeSettings.rehabilitation``, on by default).
+        tagging: rehabilitation or task practice within ~1 h of the session). ``"default"``:
+        the condition's own — none for the cortex chain (rTMS alone), the stroke condition's
+        ``StrokeSettings.rehabilitation`` (on by default). ``None``: none.
     progress : bool
         A progress bar over sessions.
     **engine_options
@@ -100,10 +100,13 @@ def simulate(target, condition: str | conditions.Condition = "sci", seed: int = 
     seed = _checks.whole_number("seed", seed, low=0)
     course = as_course(target, cond, days)
     engine = cond.run_engine()
-    training = Training.check(training)
-    if engine is not None and training is not None:
-        raise ValueError(f"condition {cond.name!r} runs its own course engine: give its training in its settings "
-                         f"(stroke: settings=StrokeSettings(rehabilitation=...)), not as training=")
+    explicit = not (isinstance(training, str) and training == "default")
+    if isinstance(training, str) and explicit:
+        raise ValueError(f"training must be a mechtms.consolidation.Training, a mapping of its fields, None or "
+                         f"'default', got {training!r}")
+    training = Training.check(training) if explicit else None
+    if engine is not None and explicit:
+        engine_options["training"] = training
     if engine is not None:
         return engine(course, cond, seed, coupling=coupling, network=network, readout_clock_h=readout_clock_h,
                       progress=progress, **engine_options)

@@ -38,6 +38,7 @@ from ._store import DONE, FAILED, PENDING, ScanStore, read_definition
 from ._targets import (
     COURSE_AXES,
     PROTOCOL_AXES,
+    TRAINING_AXES,
     CourseTarget,
     FunctionTarget,
     ModelTarget,
@@ -47,7 +48,7 @@ from ._targets import (
 )
 
 __all__ = ["scan", "sensitivity", "open_scan", "check_space", "ModelTarget", "CourseTarget", "FunctionTarget",
-           "make_space", "point_seeds", "course_from_axes", "PROTOCOL_AXES", "COURSE_AXES",
+           "make_space", "point_seeds", "course_from_axes", "PROTOCOL_AXES", "COURSE_AXES", "TRAINING_AXES",
            "ENGINES", "PENDING", "DONE", "FAILED"]
 
 

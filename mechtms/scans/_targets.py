@@ -37,6 +37,8 @@ PROTOCOL_AXES = ("frequency_hz", "pulses", "intensity", "intensity_rmt", "train_
                  "pulses_per_burst", "burst_frequency_hz", "sham")
 #: Axes that rebuild the course calendar (``sessions`` = total sessions delivered).
 COURSE_AXES = ("days", "sessions", "sessions_per_day", "days_per_week", "start_day")
+#: Axes of the training after each session (:class:`mechtms.consolidation.Training` fields, prefixed).
+TRAINING_AXES = ("training_prp_signal", "training_start_h", "training_hours")
 _READOUT = re.compile(r"^\s*(?:(max|min|mean)\(\s*([A-Za-z_]\w*)\s*\)|([A-Za-z_]\w*)(?:@(\w+)=([-+0-9.eE]+))?)\s*$")
 
 
@@ -403,7 +405,9 @@ class CourseTarget:
     ``dW_percent`` at the end of the course).
 
     Axes: protocol fields (:data:`PROTOCOL_AXES`), calendar fields (:data:`COURSE_AXES`),
-    ``condition``, and any keyword option of :func:`mechtms.simulate`.
+    ``condition``, the training after each session (:data:`TRAINING_AXES`: fields of
+    :class:`mechtms.consolidation.Training` replacing those of the ``training`` option, or of
+    ``Training()``), and any keyword option of :func:`mechtms.simulate`.
     """
 
     kind = "course"
@@ -429,13 +433,26 @@ class CourseTarget:
 
     def point_axes(self) -> tuple[str, ...]:
         """Axes whose values can make a point invalid (checked up front, :mod:`mechtms.scans._spec`)."""
-        return (*PROTOCOL_AXES, *COURSE_AXES, "condition")
+        return (*PROTOCOL_AXES, *COURSE_AXES, *TRAINING_AXES, "condition")
 
     def check_point(self, point: Mapping, readouts) -> None:
-        """ValueError if ``point`` describes an impossible course, condition or read-out."""
+        """ValueError if ``point`` describes an impossible course, condition, training or read-out."""
         from ._spec import check_course_point
 
-        check_course_point(self, point, readouts)
+        self.training_at(point)
+        check_course_point(self, {k: v for k, v in point.items() if k not in TRAINING_AXES}, readouts)
+
+    def training_at(self, point: Mapping):
+        """The ``training`` option of :func:`mechtms.simulate` at ``point``: the target's own
+        option, with the point's :data:`TRAINING_AXES` replacing its fields."""
+        from ..consolidation import Training
+
+        base = self.options.get("training", "default")
+        fields = {k[len("training_"):]: v for k, v in point.items() if k in TRAINING_AXES}
+        if not fields:
+            return base
+        start = Training() if base is None or isinstance(base, str) else Training.check(base)
+        return _checks.replace_fields(start, "training field", fields)
 
     def check(self, axes, readouts) -> dict[str, str]:
         import inspect
@@ -443,7 +460,7 @@ class CourseTarget:
         from ..coupling import simulate
 
         options = set(inspect.signature(simulate).parameters) - {"target", "seed", "progress"}
-        allowed = set(PROTOCOL_AXES) | set(COURSE_AXES) | options
+        allowed = set(PROTOCOL_AXES) | set(COURSE_AXES) | set(TRAINING_AXES) | options
         for axis in axes:
             if axis not in allowed:
                 raise _checks.unknown_name("axis of a course scan", axis, allowed)
@@ -458,7 +475,9 @@ class CourseTarget:
         point = dict(point)
         condition = point.pop("condition", self.condition)
         course = course_from_axes(self.course, point)
-        options = {**self.options, **{k: v for k, v in point.items() if k not in PROTOCOL_AXES + COURSE_AXES}}
+        options = {**self.options, **{k: v for k, v in point.items()
+                                      if k not in PROTOCOL_AXES + COURSE_AXES + TRAINING_AXES}}
+        options["training"] = self.training_at(point)
         ds = simulate(course, condition=condition, seed=seed, **options)
         self.units = {str(k): v.attrs.get("units", "") for k, v in ds.data_vars.items()}
         return [reduce_result(r, ds) for r in readouts]

@@ -140,7 +140,7 @@ class StrokeSettings:
             raise ValueError(f"hemispheres must be a Hemispheres, got {type(self.hemispheres).__name__}")
         if not isinstance(self.lesion, H.Lesion):
             raise ValueError(f"lesion must be a Lesion, got {type(self.lesion).__name__}")
-        Training.check(self.rehabilitation, "rehabilitation")
+        object.__setattr__(self, "rehabilitation", Training.check(self.rehabilitation, "rehabilitation"))
         _checks.choice("balance_model", self.balance_model, BALANCE_MODELS)
         _checks.choice("purkinje_rule", self.purkinje_rule, cb.RULES)
         _checks.finite_number("onset_days", self.onset_days, low=0.0, high=3650.0)
@@ -499,13 +499,14 @@ _LONG = {"MEP_ipsilesional": "lesioned side, test_intensity", "MEP_ipsilesional_
 
 
 #: Options of :func:`simulate` besides the course, condition and seed (``mt.simulate`` passes them on).
-OPTIONS = ("target", "settings", "days", "readout_days", "readout_clock_h", "coupling", "network", "progress")
+OPTIONS = ("target", "settings", "days", "readout_days", "readout_clock_h", "coupling", "network", "progress",
+           "training")
 
 
 def simulate(course, condition=None, seed: int = 0, *, target: str | None = None,
              settings: StrokeSettings | None = None, days: int | None = None, readout_days=None,
              readout_clock_h: float | None = None, coupling: bool = True, network=None, progress: bool = False,
-             **unknown):
+             training="default", **unknown):
     """Run a course over one target of the post-stroke brain; daily read-outs of both hemispheres.
 
     The engine of the ``stroke`` condition: ``mt.simulate(course, condition="stroke", seed=...,
@@ -542,6 +543,8 @@ def simulate(course, condition=None, seed: int = 0, *, target: str | None = None
         two-hemisphere network of ``settings``.
     progress : bool
         Print each read-out day's drive.
+    training : Training, mapping of its fields, None or "default"
+        Replaces ``settings.rehabilitation`` (None: rTMS alone); ``"default"`` keeps it.
 
     Returns
     -------
@@ -558,6 +561,8 @@ def simulate(course, condition=None, seed: int = 0, *, target: str | None = None
     settings = StrokeSettings() if settings is None else settings
     if not isinstance(settings, StrokeSettings):
         raise ValueError(f"settings must be a StrokeSettings, got {type(settings).__name__}")
+    if not (isinstance(training, str) and training == "default"):
+        settings = settings.replace(rehabilitation=Training.check(training))
     seed = _checks.whole_number("seed", seed, low=0)
     course, target = resolve_course(course, target)
     last = course.end_day if days is None else _checks.whole_number("days", days, low=1, high=3650)
