@@ -55,6 +55,9 @@ def test_dataset_has_days_sessions_units_and_is_reproducible(tmp_path, monkeypat
     assert a.BBS.values[0] == pytest.approx(TINY.bbs_start)
     assert np.all((a.BBS >= 0) & (a.BBS <= 56))
     assert a.attrs["target"] == "cerebellum" and a.attrs["stimulated_side"] == "cerebellum"
+    from mechtms import coupling
+
+    assert set(a.data_vars) == set(SC.VARIABLES) == set(coupling.chain_variables("stroke"))
 
 
 def test_training_option_replaces_the_settings_rehabilitation():

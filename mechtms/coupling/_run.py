@@ -220,6 +220,10 @@ def compare(targets: Mapping[str, object], condition: str = "sci", seed: int = 0
 def chain_variables(condition: str | conditions.Condition = "sci") -> tuple[str, ...]:
     """Names of the variables ``simulate(..., condition=condition)`` returns (daily and per session)."""
     cond = conditions.get(condition)
+    if cond.engine is not None:  # a condition's own course runner lists its variables next to it
+        import importlib
+
+        return tuple(importlib.import_module(cond.engine.split(":")[0]).VARIABLES)
     names = ["W", "w_early", "w_late", "weight_scale", *_daily.CORTEX_VARS.values()]
     if cond.lesion is not None:
         from ..lesion import BDNF_VARS, LESION_VARS

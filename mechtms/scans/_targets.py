@@ -442,6 +442,21 @@ class CourseTarget:
         self.training_at(point)
         check_course_point(self, {k: v for k, v in point.items() if k not in TRAINING_AXES}, readouts)
 
+    def simulate_options(self) -> set[str]:
+        """Keyword options a point may pass to :func:`mechtms.simulate`: its own, and those of the
+        condition's course engine when it has one (stroke: ``settings``, ``target``, ``readout_days``...)."""
+        import inspect
+
+        from .. import conditions
+        from ..coupling import simulate
+
+        options = set(inspect.signature(simulate).parameters) - {"target", "seed", "progress", "engine_options"}
+        engine = conditions.get(self.condition).run_engine()
+        if engine is not None:
+            options |= {name for name, par in inspect.signature(engine).parameters.items()
+                        if par.kind is par.KEYWORD_ONLY} - {"progress"}
+        return options
+
     def training_at(self, point: Mapping):
         """The ``training`` option of :func:`mechtms.simulate` at ``point``: the target's own
         option, with the point's :data:`TRAINING_AXES` replacing its fields."""
@@ -455,11 +470,7 @@ class CourseTarget:
         return _checks.replace_fields(start, "training field", fields)
 
     def check(self, axes, readouts) -> dict[str, str]:
-        import inspect
-
-        from ..coupling import simulate
-
-        options = set(inspect.signature(simulate).parameters) - {"target", "seed", "progress"}
+        options = self.simulate_options()
         allowed = set(PROTOCOL_AXES) | set(COURSE_AXES) | set(TRAINING_AXES) | options
         for axis in axes:
             if axis not in allowed:

@@ -501,6 +501,12 @@ _LONG = {"MEP_ipsilesional": "lesioned side, test_intensity", "MEP_ipsilesional_
 #: Options of :func:`simulate` besides the course, condition and seed (``mt.simulate`` passes them on).
 OPTIONS = ("target", "settings", "days", "readout_days", "readout_clock_h", "coupling", "network", "progress",
            "training")
+#: Variables of the runner's Dataset (daily, then per session): what a scan can read out.
+VARIABLES = ("MEP_ipsilesional", "MEP_ipsilesional_max", "MEP_contralesional", "drive", "IHI", "volley_ipsilesional",
+             "volley_ipsilesional_max", "volley_contralesional", "task_ipsilesional", "tonic_ipsilesional",
+             "tonic_contralesional", "asymmetry", "MEP_present", "BBS", "impairment", "cst", "w_total",
+             "weight_ipsilesional", "weight_contralesional", "thalamic_gain", "pc_gain", "dentate",
+             "dW_percent", "session_day", "weight_scale", "weight_clipped", "bdnf_dose", "post_spikes_per_cell")
 
 
 def simulate(course, condition=None, seed: int = 0, *, target: str | None = None,
