@@ -122,6 +122,14 @@ class Training:
         _checks.finite_number("start_h", self.start_h, low=0.0, high=24.0)
         _checks.finite_number("hours", self.hours, low=0.0, low_open=True, high=24.0)
 
+    #: The value of a ``training`` option that means "the condition's own".
+    DEFAULT = "default"
+
+    @staticmethod
+    def is_default(value) -> bool:
+        """Whether ``value`` is :attr:`DEFAULT` (the condition's own training)."""
+        return isinstance(value, str) and value == Training.DEFAULT
+
     @staticmethod
     def check(value, name: str = "training") -> Training | None:
         """``value`` as a :class:`Training` or None; a mapping of its fields (a scan spec's plain

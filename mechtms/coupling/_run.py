@@ -100,10 +100,10 @@ def simulate(target, condition: str | conditions.Condition = "sci", seed: int = 
     seed = _checks.whole_number("seed", seed, low=0)
     course = as_course(target, cond, days)
     engine = cond.run_engine()
-    explicit = not (isinstance(training, str) and training == "default")
+    explicit = not Training.is_default(training)
     if isinstance(training, str) and explicit:
         raise ValueError(f"training must be a mechtms.consolidation.Training, a mapping of its fields, None or "
-                         f"'default', got {training!r}")
+                         f"{Training.DEFAULT!r}, got {training!r}")
     training = Training.check(training) if explicit else None
     if engine is not None and explicit:
         engine_options["training"] = training

@@ -462,11 +462,11 @@ class CourseTarget:
         option, with the point's :data:`TRAINING_AXES` replacing its fields."""
         from ..consolidation import Training
 
-        base = self.options.get("training", "default")
+        base = self.options.get("training", Training.DEFAULT)
         fields = {k[len("training_"):]: v for k, v in point.items() if k in TRAINING_AXES}
         if not fields:
             return base
-        start = Training() if base is None or isinstance(base, str) else Training.check(base)
+        start = Training() if base is None or Training.is_default(base) else Training.check(base)
         return _checks.replace_fields(start, "training field", fields)
 
     def check(self, axes, readouts) -> dict[str, str]:

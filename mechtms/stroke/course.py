@@ -567,7 +567,7 @@ def simulate(course, condition=None, seed: int = 0, *, target: str | None = None
     settings = StrokeSettings() if settings is None else settings
     if not isinstance(settings, StrokeSettings):
         raise ValueError(f"settings must be a StrokeSettings, got {type(settings).__name__}")
-    if not (isinstance(training, str) and training == "default"):
+    if not Training.is_default(training):
         settings = settings.replace(rehabilitation=Training.check(training))
     seed = _checks.whole_number("seed", seed, low=0)
     course, target = resolve_course(course, target)
